@@ -1,0 +1,3 @@
+//! The OpenAPI document and a browsable page made from it.
+
+pub mod routes;

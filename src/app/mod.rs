@@ -1,0 +1,19 @@
+//! Application state, router assembly and the server's start and stop.
+
+mod router;
+mod server;
+
+use std::sync::Arc;
+
+use utoipa::openapi::OpenApi;
+
+use crate::kernel::db::Db;
+
+pub use server::{Application, StartError, open_database};
+
+/// What handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub openapi: Arc<OpenApi>,
+}

@@ -1,0 +1,72 @@
+//! Every route, in one place, grouped by surface.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi as _;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use crate::kernel::db::Db;
+use crate::kernel::web::context::{self, SiteInfo};
+use crate::kernel::web::{assets, error, metrics, security};
+use crate::{apidocs, ops, orgs, site};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "atip API",
+        description = "JSON API of atip, software for anti-trafficking-in-persons programs. Errors always have the shape {\"error\":{\"code\",\"message\",\"fields\",\"request_id\"}}.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    components(schemas(crate::kernel::web::error::ErrorBody)),
+    tags(
+        (name = "organizations", description = "Organizations taking part in the program"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+/// The documented routes, and the OpenAPI document made from them.
+fn documented() -> (Router<AppState>, OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(orgs::routes::list))
+        .routes(routes!(orgs::routes::get))
+        .routes(routes!(ops::routes::healthz))
+        .routes(routes!(ops::routes::readyz))
+        .routes(routes!(ops::routes::metrics))
+        .split_for_parts()
+}
+
+pub fn build(db: Db, site: SiteInfo, max_body_bytes: usize) -> Router {
+    // Install the recorder before the first request, not at the first scrape.
+    metrics::handle();
+    let (api, openapi) = documented();
+    let state = AppState {
+        db,
+        openapi: Arc::new(openapi),
+    };
+    Router::new()
+        .merge(api)
+        .route("/", get(site::routes::home))
+        .route("/api/openapi.json", get(apidocs::routes::openapi_json))
+        .route("/api/docs", get(apidocs::routes::docs))
+        .route("/static/{*path}", get(assets::serve))
+        .fallback(error::fallback)
+        .with_state(state)
+        // Innermost first. Panics and oversized bodies become plain error responses,
+        // which `shape_errors` turns into the API shape or the HTML page; it and the
+        // metrics read the context set around them; headers go on everything.
+        .layer(CatchPanicLayer::new())
+        .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .layer(from_fn(error::shape_errors))
+        .layer(from_fn(metrics::middleware))
+        .layer(from_fn_with_state(Arc::new(site), context::middleware))
+        .layer(from_fn(security::middleware))
+}

@@ -1,0 +1,135 @@
+//! Start-up and graceful shutdown. Tests start the server through the same path.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::router;
+use crate::kernel::config::Config;
+use crate::kernel::db::{Backend, Db, OpenError, SchemaError};
+use crate::kernel::jobs::JobRunner;
+use crate::kernel::web::context::SiteInfo;
+
+/// Why the server could not start, in one sentence an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "cannot use the data folder {path}: {cause}; choose another with --data-dir or fix its permissions"
+    )]
+    DataDir {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error(
+        "cannot listen on {addr}: {cause}; choose another address with --addr (port 0 picks a free one) or stop the program using it"
+    )]
+    Bind {
+        addr: SocketAddr,
+        cause: std::io::Error,
+    },
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// A bound, migrated server that has not started answering yet.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Db,
+    grace: Duration,
+}
+
+impl Application {
+    /// Binds the address first (so a port in use fails before anything is written),
+    /// then opens and migrates the database.
+    pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|cause| StartError::Bind {
+                addr: config.addr,
+                cause,
+            })?;
+        let db = open_database(config).await?;
+        Ok(Self::with_db(listener, db, config))
+    }
+
+    pub fn with_db(listener: TcpListener, db: Db, config: &Config) -> Self {
+        let site = SiteInfo {
+            quick_exit_url: config.quick_exit_url.clone(),
+            hotline_phone: config.hotline_phone.clone(),
+            hotline_sms: config.hotline_sms.clone(),
+        };
+        Self {
+            router: router::build(db.clone(), site, config.max_body_bytes),
+            listener,
+            db,
+            grace: Duration::from_secs(config.shutdown_grace_secs),
+        }
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        // A bound listener always has an address.
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until `stop` is cancelled; then stops taking connections, lets requests
+    /// in flight finish (up to the grace period), stops the job worker and closes the
+    /// database.
+    pub async fn run(self, stop: CancellationToken) -> std::io::Result<()> {
+        let worker = tokio::spawn(
+            JobRunner::new(self.db.clone()).run(Duration::from_secs(1), stop.child_token()),
+        );
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop.clone().cancelled_owned());
+        let mut server = std::pin::pin!(server.into_future());
+        let result = tokio::select! {
+            result = &mut server => result,
+            () = async {
+                stop.cancelled().await;
+                tokio::time::sleep(self.grace).await;
+            } => {
+                tracing::warn!("requests still running after the grace period were cut off");
+                Ok(())
+            }
+        };
+        let _ = worker.await;
+        self.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Opens the configured database (creating the data folder for the default SQLite
+/// file) and migrates it.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    let url = config.database();
+    if url.backend() == Backend::Sqlite && config.database_url.is_none() {
+        ensure_writable(&config.data_dir)?;
+    }
+    let db = Db::connect(&url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn ensure_writable(dir: &Path) -> Result<(), StartError> {
+    let fail = |cause| StartError::DataDir {
+        path: dir.to_path_buf(),
+        cause,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".atip-write-check");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
+}

@@ -1,0 +1,271 @@
+//! Synthetic demo data, the same for the same seed: organizations placed in real towns
+//! from the gazetteer. Never real people: names are made from word lists.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use scoped_futures::ScopedFutureExt;
+
+use crate::kernel::db::Db;
+use crate::kernel::places::{self, Place};
+use crate::kernel::settings;
+use crate::orgs::model::{NewOrganization, OrgId, OrgKind, OrgName, StateCode};
+use crate::orgs::service::{self as orgs, OrgError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// A few hundred records: enough to try every screen.
+    Small,
+    /// Thousands of organizations (the directory's 500,000 services arrive with the
+    /// directory capability), for benchmarks.
+    Large,
+}
+
+struct Counts {
+    sub_awardees: usize,
+    law_enforcement: usize,
+}
+
+impl Scale {
+    fn counts(self) -> Counts {
+        match self {
+            Self::Small => Counts {
+                sub_awardees: 45,
+                law_enforcement: 30,
+            },
+            Self::Large => Counts {
+                sub_awardees: 3_000,
+                law_enforcement: 1_500,
+            },
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Small => "small",
+            Self::Large => "large",
+        }
+    }
+}
+
+/// The program's three national grantees (invented names).
+const GRANTEES: [(&str, &str, &str); 3] = [
+    ("Harbor Light Survivor Network", "Baltimore", "MD"),
+    ("Northstar Freedom Alliance", "Minneapolis", "MN"),
+    ("Open Door Services Collaborative", "San Antonio", "TX"),
+];
+const COALITIONS: usize = 24;
+const DEMO_SEED: &str = "demo_seed";
+const NGO_FIRST: &[&str] = &[
+    "Safe Harbor",
+    "New Dawn",
+    "Bridgeway",
+    "Lighthouse",
+    "Haven",
+    "Pathways",
+    "Open Hands",
+    "Restore",
+    "Compass",
+    "Beacon",
+    "Hope Springs",
+    "Clear Path",
+    "Firm Ground",
+    "True North",
+    "Kindred",
+    "Wayfinder",
+];
+const NGO_LAST: &[&str] = &[
+    "Center",
+    "Services",
+    "House",
+    "Project",
+    "Alliance",
+    "Outreach",
+    "Network",
+    "Collective",
+];
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seeded {
+    /// The database was empty and now holds the demo data.
+    Created { organizations: usize },
+    /// The demo data was already there; nothing was added.
+    AlreadyThere { seed: String },
+}
+
+/// Fills an empty database with demo data for `seed`, or leaves an already seeded
+/// one as it is. All of it lands in one transaction or none of it does.
+pub async fn seed(db: &Db, seed: u64, scale: Scale) -> Result<Seeded, OrgError> {
+    let marker = format!("{seed}/{}", scale.as_str());
+    if let Some(existing) = settings::get(db, DEMO_SEED).await? {
+        return Ok(Seeded::AlreadyThere { seed: existing });
+    }
+    let organizations = generate(seed, scale);
+    let count = organizations.len();
+    db.transaction(|tx| {
+        async {
+            orgs::insert_in(tx, &organizations).await?;
+            settings::put(tx, DEMO_SEED, &marker).await?;
+            Ok::<_, OrgError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(Seeded::Created {
+        organizations: count,
+    })
+}
+
+/// The demo organizations for `seed`: the same list every time.
+pub fn generate(seed: u64, scale: Scale) -> Vec<(OrgId, NewOrganization)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let places = places::all();
+    let counts = scale.counts();
+    let mut names = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut push = |out: &mut Vec<(OrgId, NewOrganization)>,
+                    rng: &mut ChaCha8Rng,
+                    name: String,
+                    kind,
+                    parent,
+                    place: &Place| {
+        if !names.insert(name.clone()) {
+            return None;
+        }
+        let (Ok(name), Ok(state)) = (OrgName::parse(&name), StateCode::parse(&place.state)) else {
+            return None;
+        };
+        let id = deterministic_id(rng);
+        out.push((
+            id,
+            NewOrganization {
+                name,
+                kind,
+                parent,
+                city: place.name.clone(),
+                state,
+                latitude: place.latitude,
+                longitude: place.longitude,
+            },
+        ));
+        Some(id)
+    };
+
+    let mut grantees = Vec::new();
+    for (name, city, state) in GRANTEES {
+        let place = places::find(city, state).unwrap_or(&places[0]);
+        if let Some(id) = push(
+            &mut out,
+            &mut rng,
+            name.to_owned(),
+            OrgKind::NationalGrantee,
+            None,
+            place,
+        ) {
+            grantees.push(id);
+        }
+    }
+    if let Some(dc) = places::find("Washington", "DC") {
+        push(
+            &mut out,
+            &mut rng,
+            "Federal Anti-Trafficking Office (demo)".to_owned(),
+            OrgKind::FederalAgency,
+            None,
+            dc,
+        );
+    }
+    let mut made = 0;
+    while made < counts.sub_awardees {
+        let place = &places[rng.random_range(0..places.len())];
+        let first = NGO_FIRST[rng.random_range(0..NGO_FIRST.len())];
+        let last = NGO_LAST[rng.random_range(0..NGO_LAST.len())];
+        let parent = grantees.get(made % grantees.len().max(1)).copied();
+        let name = format!("{first} {last} of {}, {}", place.name, place.state);
+        if push(&mut out, &mut rng, name, OrgKind::SubAwardee, parent, place).is_some() {
+            made += 1;
+        }
+    }
+    made = 0;
+    while made < counts.law_enforcement {
+        let place = &places[rng.random_range(0..places.len())];
+        let name = format!(
+            "{} Area Anti-Trafficking Task Force ({})",
+            place.name, place.state
+        );
+        if push(
+            &mut out,
+            &mut rng,
+            name,
+            OrgKind::LawEnforcement,
+            None,
+            place,
+        )
+        .is_some()
+        {
+            made += 1;
+        }
+    }
+    // Coalitions sit in the largest places, as Rescue & Restore coalitions did.
+    let mut largest: Vec<&Place> = places.iter().collect();
+    largest.sort_by_key(|p| std::cmp::Reverse(p.population));
+    for place in largest.into_iter().take(COALITIONS) {
+        let name = format!(
+            "Rescue & Restore Coalition of {}, {}",
+            place.name, place.state
+        );
+        push(&mut out, &mut rng, name, OrgKind::Coalition, None, place);
+    }
+    out
+}
+
+/// An id drawn from the seeded generator, so the same seed gives the same ids (links
+/// in demo walkthroughs keep working).
+fn deterministic_id(rng: &mut ChaCha8Rng) -> OrgId {
+    OrgId::from_uuid(uuid::Builder::from_random_bytes(rng.random()).into_uuid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_data() {
+        let a = generate(7, Scale::Small);
+        let b = generate(7, Scale::Small);
+        assert_eq!(a.len(), b.len());
+        for ((ia, oa), (ib, ob)) in a.iter().zip(&b) {
+            assert_eq!(ia, ib);
+            assert_eq!(oa.name, ob.name);
+        }
+        let c = generate(8, Scale::Small);
+        assert_ne!(a[10].1.name, c[10].1.name);
+    }
+
+    #[test]
+    fn every_kind_is_present_and_towns_are_real() {
+        let orgs = generate(1, Scale::Small);
+        for kind in OrgKind::ALL {
+            assert!(orgs.iter().any(|(_, o)| o.kind == kind), "{kind:?}");
+        }
+        for (_, org) in &orgs {
+            assert!(
+                places::find(&org.city, org.state.as_str()).is_some(),
+                "{}",
+                org.city
+            );
+            org.check().unwrap();
+        }
+        assert_eq!(
+            orgs.iter()
+                .filter(|(_, o)| o.kind == OrgKind::NationalGrantee)
+                .count(),
+            3
+        );
+        assert_eq!(
+            orgs.iter()
+                .filter(|(_, o)| o.kind == OrgKind::Coalition)
+                .count(),
+            24
+        );
+    }
+}

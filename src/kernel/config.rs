@@ -1,0 +1,226 @@
+//! Layered configuration: built-in defaults, then a TOML file (`--config`), then
+//! `ATIP_*` environment variables, then command-line flags. Secrets can also come from
+//! a file named by `ATIP_<KEY>_FILE`, so they need not sit in the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use super::db::DatabaseUrl;
+
+/// Every setting atip reads. Unknown keys in a config file are an error naming the key.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`; default: `atip.db` in the data folder.
+    pub database_url: Option<DatabaseUrl>,
+    /// A file holding the database URL (keeps a password out of the environment).
+    pub database_url_file: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Folder for the SQLite database and other local files.
+    pub data_dir: PathBuf,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `atip=debug,info`.
+    pub log_level: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds that in-flight requests get to finish after a stop signal.
+    pub shutdown_grace_secs: u64,
+    /// Where the quick-exit button sends a visitor: a neutral site.
+    pub quick_exit_url: String,
+    /// Hotline numbers printed in every page footer.
+    pub hotline_phone: String,
+    pub hotline_sms: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            database_url_file: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("atip-data"),
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+            max_body_bytes: 2 * 1024 * 1024,
+            shutdown_grace_secs: 30,
+            quick_exit_url: "https://www.google.com/".to_owned(),
+            hotline_phone: "1-888-373-7888".to_owned(),
+            hotline_sms: "233733".to_owned(),
+        }
+    }
+}
+
+/// Keys that can be set from the environment as `ATIP_<KEY>`.
+const KEYS: &[&str] = &[
+    "database_url",
+    "database_url_file",
+    "addr",
+    "data_dir",
+    "log_format",
+    "log_level",
+    "max_body_bytes",
+    "shutdown_grace_secs",
+    "quick_exit_url",
+    "hotline_phone",
+    "hotline_sms",
+];
+
+/// `ATIP_*` variables that are not configuration keys but are read elsewhere.
+const OTHER_ENV: &[&str] = &["config", "test_postgres_url"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the configuration is not valid: {0}")]
+    Invalid(String),
+    #[error("cannot read the secret file {path} named by {key}: {cause}")]
+    SecretFile {
+        key: &'static str,
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("both database_url and database_url_file are set; keep one")]
+    TwoSources,
+}
+
+/// Values given on the command line; `None` leaves the lower layers in force.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads every layer. `base` supplies the defaults (the demo uses its own folder).
+    pub fn load(base: Config, file: Option<&Path>, flags: &Overrides) -> Result<Self, ConfigError> {
+        warn_unknown_env();
+        let mut figment = Figment::from(Serialized::defaults(base));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Invalid(format!(
+                    "the config file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment
+            .merge(Env::prefixed("ATIP_").only(KEYS))
+            .merge(Serialized::defaults(flags));
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(first_error(&e)))?;
+        config.read_secret_files()?;
+        Ok(config)
+    }
+
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        if let Some(path) = self.database_url_file.take() {
+            if self.database_url.is_some() {
+                return Err(ConfigError::TwoSources);
+            }
+            let raw = std::fs::read_to_string(&path).map_err(|cause| ConfigError::SecretFile {
+                key: "database_url_file",
+                path: path.clone(),
+                cause,
+            })?;
+            let url = DatabaseUrl::parse(&raw).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            self.database_url = Some(url);
+        }
+        Ok(())
+    }
+
+    /// The database to open: the configured URL, or `atip.db` in the data folder.
+    pub fn database(&self) -> DatabaseUrl {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| DatabaseUrl::sqlite_file(&self.data_dir.join("atip.db")))
+    }
+}
+
+fn first_error(err: &figment::Error) -> String {
+    // figment's message names the key and the layer (file or environment) it came from.
+    err.clone()
+        .into_iter()
+        .next()
+        .map_or_else(|| err.to_string(), |e| e.to_string())
+}
+
+fn warn_unknown_env() {
+    for (name, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+        let Some(key) = name.strip_prefix("ATIP_") else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        if !KEYS.contains(&key.as_str()) && !OTHER_ENV.contains(&key.as_str()) {
+            eprintln!("warning: ignoring unknown environment variable {name}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("atip.toml");
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:9000\"\ndatabse_url = \"sqlite://x\"\n",
+        )
+        .unwrap();
+        let err = Config::load(Config::default(), Some(&file), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("atip.toml");
+        std::fs::write(&file, "addr = \"127.0.0.1:9000\"\nlog_level = \"debug\"\n").unwrap();
+        let flags = Overrides {
+            addr: Some("127.0.0.1:9001".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let config = Config::load(Config::default(), Some(&file), &flags).unwrap();
+        assert_eq!(config.addr.port(), 9001);
+        assert_eq!(config.log_level, "debug");
+    }
+
+    #[test]
+    fn the_database_url_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db-url");
+        std::fs::write(&secret, "postgres://atip:pw@localhost/atip\n").unwrap();
+        let file = dir.path().join("atip.toml");
+        std::fs::write(
+            &file,
+            format!("database_url_file = {:?}\n", secret.display().to_string()),
+        )
+        .unwrap();
+        let config = Config::load(Config::default(), Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(
+            config.database().expose(),
+            "postgres://atip:pw@localhost/atip"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! One handle for SQLite and PostgreSQL.
+//!
+//! Queries are written once in the SQL both dialects accept (`$1` placeholders,
+//! `RETURNING`, `ON CONFLICT`) and run through sqlx's `Any` driver. SQLite gets a
+//! separate one-connection pool for writes: SQLite allows one writer at a time, and
+//! queueing writers in the pool is kinder than `SQLITE_BUSY` errors.
+
+mod migrate;
+mod url;
+
+use std::time::Duration;
+
+use scoped_futures::ScopedBoxFuture;
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+pub use migrate::{MigrationState, SchemaError, migrator};
+pub use url::{DatabaseUrl, UnsupportedScheme};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+/// Why the database could not be opened, in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "cannot reach the database at {url}: {cause}. Check --database-url (or ATIP_DATABASE_URL) and that the server is running."
+    )]
+    Unreachable { url: DatabaseUrl, cause: String },
+}
+
+/// Errors a transaction body may return: the retry loop must know which are
+/// serialization failures worth another attempt.
+pub trait Retryable {
+    fn is_retryable(&self) -> bool;
+}
+
+impl Retryable for sqlx::Error {
+    fn is_retryable(&self) -> bool {
+        is_retryable(self)
+    }
+}
+
+/// PostgreSQL (and CockroachDB) report `40001` when a serializable transaction lost a
+/// race, and `40P01` for a deadlock; both succeed when simply run again.
+pub fn is_retryable(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+const MAX_TX_ATTEMPTS: u32 = 8;
+
+impl Db {
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        let unreachable = |e: sqlx::Error| OpenError::Unreachable {
+            url: url.clone(),
+            cause: describe(&e),
+        };
+        match url.backend() {
+            Backend::Sqlite => {
+                let write = sqlite_pool(1)
+                    .connect(url.expose())
+                    .await
+                    .map_err(unreachable)?;
+                // WAL lets readers go on while the one writer writes; it is a property
+                // of the file, so setting it once on the writer is enough.
+                write
+                    .execute("PRAGMA journal_mode = WAL")
+                    .await
+                    .map_err(unreachable)?;
+                let read = sqlite_pool(8)
+                    .connect(url.expose())
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Self {
+                    backend: Backend::Sqlite,
+                    read,
+                    write,
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url.expose())
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Self {
+                    backend: Backend::Postgres,
+                    read: pool.clone(),
+                    write: pool,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads outside a transaction.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// The pool for single-statement writes outside [`Db::transaction`].
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// Pool figures for `/metrics`: (pool name, open connections, idle connections).
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        match self.backend {
+            Backend::Sqlite => vec![
+                ("read", self.read.size(), self.read.num_idle()),
+                ("write", self.write.size(), self.write.num_idle()),
+            ],
+            Backend::Postgres => vec![("main", self.write.size(), self.write.num_idle())],
+        }
+    }
+
+    /// Runs `body` in one transaction on the writer and commits it; on a serialization
+    /// failure the whole body runs again (with a short growing pause), so it must not
+    /// have effects outside the transaction.
+    ///
+    /// The body returns `async move { … }.scope_boxed()` (from `scoped_futures`), which
+    /// lets it borrow the caller's data as well as the connection.
+    pub async fn transaction<'a, T, E, F>(&self, mut body: F) -> Result<T, E>
+    where
+        F: for<'c> FnMut(&'c mut AnyConnection) -> ScopedBoxFuture<'a, 'c, Result<T, E>>
+            + Send
+            + 'a,
+        E: From<sqlx::Error> + Retryable + Send,
+        T: Send,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut tx = self.write.begin().await?;
+            let outcome = match body(&mut tx).await {
+                Ok(value) => tx.commit().await.map(|()| value).map_err(E::from),
+                Err(err) => {
+                    // Rolling back is best effort: dropping the transaction rolls back too.
+                    let _ = tx.rollback().await;
+                    Err(err)
+                }
+            };
+            match outcome {
+                Err(err) if err.is_retryable() && attempt < MAX_TX_ATTEMPTS => {
+                    tracing::debug!(attempt, "transaction hit a serialization failure; retrying");
+                    tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt * attempt)))
+                        .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Closes every connection; SQLite checkpoints its WAL on the last close.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        })
+}
+
+/// The driver's message without anything from the URL (sqlx does not echo it, but the
+/// operator sees this sentence, so keep it short).
+fn describe(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::PoolTimedOut => "no connection within the time limit".to_owned(),
+        other => other.to_string(),
+    }
+}

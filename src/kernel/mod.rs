@@ -1,0 +1,13 @@
+//! What every capability shares.
+
+pub mod config;
+pub mod counters;
+pub mod db;
+pub mod i18n;
+pub mod ids;
+pub mod jobs;
+pub mod outbox;
+pub mod places;
+pub mod settings;
+pub mod time;
+pub mod web;

@@ -1,0 +1,10 @@
+//! atip: software for anti-trafficking-in-persons programs. See DESIGN in docs/.
+
+pub mod apidocs;
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod kernel;
+pub mod ops;
+pub mod orgs;
+pub mod site;

@@ -1,0 +1,3 @@
+//! Operations endpoints: liveness, readiness and metrics.
+
+pub mod routes;

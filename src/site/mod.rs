@@ -1,0 +1,3 @@
+//! Public pages of the site shell.
+
+pub mod routes;
