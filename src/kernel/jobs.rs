@@ -6,7 +6,7 @@
 //! serialized anyway. A failed job is retried with a growing pause until it has used
 //! its attempts, then it is dead-lettered (state `dead`) for an operator to look at.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,12 +98,25 @@ pub enum Step {
     Dead(JobId),
 }
 
-const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
-     WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3) ORDER BY run_at LIMIT 1) \
-     RETURNING id, kind, payload, attempts, max_attempts";
-const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
-     WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3) ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, payload, attempts, max_attempts";
+/// The claim: the oldest due job of a kind this worker knows, or one whose lease ran
+/// out. Kinds it does not know are left for workers that do (during a rolling upgrade
+/// an older process must not dead-letter a newer kind).
+fn claim_sql(backend: Backend, kinds: usize) -> String {
+    let kinds = (0..kinds)
+        .map(|i| format!("${}", i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3 \
+         WHERE id = (SELECT id FROM jobs WHERE kind IN ({kinds}) AND ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND locked_until < $3)) \
+         ORDER BY run_at LIMIT 1{lock}) \
+         RETURNING id, kind, payload, attempts, max_attempts"
+    )
+}
 
 #[derive(FromRow)]
 struct Claimed {
@@ -118,7 +131,7 @@ struct Claimed {
 pub struct JobRunner {
     db: Db,
     worker: String,
-    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+    handlers: BTreeMap<&'static str, Arc<dyn JobHandler>>,
     lease: Duration,
     backoff: Duration,
 }
@@ -128,8 +141,8 @@ impl JobRunner {
         Self {
             db,
             worker: uuid::Uuid::now_v7().to_string(),
-            handlers: HashMap::new(),
-            lease: Duration::from_secs(300),
+            handlers: BTreeMap::new(),
+            lease: Duration::from_mins(5),
             backoff: Duration::from_secs(2),
         }
     }
@@ -150,20 +163,22 @@ impl JobRunner {
     /// Claims and runs at most one job.
     #[tracing::instrument(skip_all, fields(worker = %self.worker))]
     pub async fn step(&self) -> Result<Step, sqlx::Error> {
+        if self.handlers.is_empty() {
+            return Ok(Step::Idle);
+        }
         let now = now_micros();
-        let claim = match self.db.backend() {
-            Backend::Sqlite => CLAIM_SQLITE,
-            Backend::Postgres => CLAIM_POSTGRES,
-        };
+        let claim = claim_sql(self.db.backend(), self.handlers.len());
         let claimed: Option<Claimed> = self
             .db
             .transaction(|tx| {
-                sqlx::query_as(claim)
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(claim.clone()))
                     .bind(self.worker.clone())
                     .bind(now + micros(self.lease))
-                    .bind(now)
-                    .fetch_optional(tx)
-                    .scope_boxed()
+                    .bind(now);
+                for kind in self.handlers.keys() {
+                    query = query.bind(*kind);
+                }
+                query.fetch_optional(tx).scope_boxed()
             })
             .await?;
         let Some(job) = claimed else {

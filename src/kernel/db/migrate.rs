@@ -84,13 +84,15 @@ impl Db {
                 None => Ok(()),
             };
         }
-        let rows = sqlx::query("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+        let rows = sqlx::query(
+            "SELECT version, CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) FROM _sqlx_migrations ORDER BY version",
+        )
             .fetch_all(&self.read)
             .await?;
         let known = migrator(self.backend);
         for row in rows {
             let version: i64 = row.try_get(0)?;
-            let success: bool = row.try_get(1)?;
+            let success = row.try_get::<i64, _>(1)? == 1;
             if !known.version_exists(version) {
                 return Err(SchemaError::Newer { version });
             }

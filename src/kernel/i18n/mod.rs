@@ -32,6 +32,7 @@ impl Lang {
     }
 
     /// The other language, offered by the language switch.
+    #[must_use]
     pub fn other(self) -> Self {
         match self {
             Self::En => Self::Es,

@@ -1,0 +1,357 @@
+//! The `atip` binary itself: the demo, graceful shutdown on SIGTERM, and one clear
+//! sentence for each kind of bad start.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use atip::kernel::db::{DatabaseUrl, Db};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Backend, fresh_database, postgres_url};
+
+fn atip() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atip"));
+    cmd.env_remove("ATIP_DATABASE_URL")
+        .env_remove("ATIP_ADDR")
+        .env_remove("ATIP_DATA_DIR")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Starts `atip ARGS`, waits for the line with the address, and returns the child,
+/// the base URL and everything it printed up to then.
+fn start(args: &[&str], cwd: &Path) -> (Child, String, String) {
+    let log = std::fs::File::create(cwd.join("atip-stderr.log")).unwrap();
+    let mut child = atip()
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let base = loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            let log = std::fs::read_to_string(cwd.join("atip-stderr.log")).unwrap_or_default();
+            panic!("atip exited early; printed: {printed}\nlogged: {log}");
+        }
+        printed.push_str(&line);
+        if let Some(at) = line.find("http://") {
+            break line[at..].trim().to_owned();
+        }
+    };
+    // Keep reading the rest of the banner in the background so the pipe never fills.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    printed.extend(rx.try_iter().map(|l| format!("{l}\n")));
+    (child, base, printed)
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait(mut child: Child) -> std::process::ExitStatus {
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    panic!("atip did not stop within 10 seconds");
+}
+
+async fn total_organizations(base: &str) -> i64 {
+    let body: Value = reqwest::get(format!("{base}/api/v1/organizations"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["total_items"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_creates_its_folder_serves_and_reuses_it_on_a_second_run() {
+    let work = tempfile::tempdir().unwrap();
+    let (child, base, printed) = start(&["demo", "--addr", "127.0.0.1:0"], work.path());
+    assert!(
+        work.path().join("atip-demo/atip.db").is_file(),
+        "the default folder is ./atip-demo"
+    );
+    assert!(printed.contains("created demo data"), "{printed}");
+    assert!(printed.contains("sign-in"), "{printed}");
+    assert_eq!(
+        reqwest::get(format!("{base}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let first = total_organizations(&base).await;
+    assert!(first > 50, "{first}");
+    terminate(&child);
+    assert!(
+        wait(child).success(),
+        "Ctrl-C or SIGTERM stops the demo cleanly"
+    );
+
+    let (child, base, printed) = start(&["demo", "--addr", "127.0.0.1:0"], work.path());
+    assert!(printed.contains("reusing the demo data"), "{printed}");
+    assert_eq!(
+        total_organizations(&base).await,
+        first,
+        "nothing was duplicated"
+    );
+    terminate(&child);
+    assert!(wait(child).success());
+}
+
+/// A request whose head is still arriving when SIGTERM comes is in flight: the server
+/// must read the rest, answer it, and only then exit.
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base, _) = start(
+        &["serve", "--addr", "127.0.0.1:0", "--data-dir", "data"],
+        dir.path(),
+    );
+    let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: atip\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    std::thread::sleep(Duration::from_millis(500));
+    stream.write_all(b"Connection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
+    assert!(wait(child).success());
+}
+
+/// The same for a handler that is waiting on the database: PostgreSQL holds the
+/// home page's query on a table lock while SIGTERM arrives.
+#[tokio::test]
+async fn sigterm_waits_for_a_handler_blocked_on_the_database() {
+    if postgres_url().is_none() {
+        eprintln!(
+            "skipped: set {} to run the PostgreSQL half",
+            crate::helpers::POSTGRES_ENV
+        );
+        return;
+    }
+    let fresh = fresh_database(Backend::Postgres).await;
+    let url = fresh.url.expose().to_owned();
+    let (child, base, _) = start(
+        &["serve", "--database-url", &url, "--addr", "127.0.0.1:0"],
+        fresh.dir.path(),
+    );
+    let lock = Db::connect(&DatabaseUrl::parse(&url).unwrap())
+        .await
+        .unwrap();
+    let mut conn = lock.writer().acquire().await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let request = tokio::spawn(async move { reqwest::get(format!("{base}/")).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!request.is_finished(), "the request is held by the lock");
+    terminate(&child);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.unwrap();
+    drop(conn);
+    lock.close().await;
+    let response = request
+        .await
+        .unwrap()
+        .expect("the in-flight request got its answer");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("</html>"));
+    assert!(wait(child).success());
+}
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    atip()
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The command failed with exit code 1 and one `error:` sentence containing `expect`.
+fn assert_fails_with(output: &Output, expect: &str) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains(expect),
+        "expected {expect:?} in {stderr}"
+    );
+    errors[0].to_owned()
+}
+
+#[test]
+fn a_port_in_use_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let data = dir.path().join("data");
+    let output = run(
+        &[
+            "serve",
+            "--addr",
+            &addr,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let line = assert_fails_with(&output, &format!("cannot listen on {addr}"));
+    assert!(line.contains("--addr"), "{line}");
+    assert!(!data.exists(), "nothing was created");
+}
+
+#[test]
+fn an_unknown_config_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("atip.toml");
+    std::fs::write(&file, "addr = \"127.0.0.1:0\"\nlisten_port = 80\n").unwrap();
+    assert_fails_with(
+        &run(&["migrate", "--config", file.to_str().unwrap()], dir.path()),
+        "listen_port",
+    );
+}
+
+#[test]
+fn a_malformed_config_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("atip.toml");
+    std::fs::write(&file, "addr = [unclosed\n").unwrap();
+    assert_fails_with(
+        &run(&["migrate", "--config", file.to_str().unwrap()], dir.path()),
+        "configuration is not valid",
+    );
+    assert_fails_with(
+        &run(
+            &["migrate", "--config", "/nonexistent/atip.toml"],
+            dir.path(),
+        ),
+        "does not exist",
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(
+        &[
+            "migrate",
+            "--database-url",
+            "postgres://atip:hunter2-secret@127.0.0.1:1/atip",
+        ],
+        dir.path(),
+    );
+    let line = assert_fails_with(&output, "cannot reach the database");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("hunter2-secret"),
+        "{line}"
+    );
+    assert!(line.contains("--database-url"), "{line}");
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_fails_with(
+        &run(
+            &["migrate", "--database-url", "mysql://root@localhost/x"],
+            dir.path(),
+        ),
+        "\"mysql\"",
+    );
+}
+
+#[test]
+fn an_unusable_data_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // /proc refuses new folders even to root, so this holds when tests run as root.
+    assert_fails_with(
+        &run(&["migrate", "--data-dir", "/proc/atip-test"], dir.path()),
+        "cannot use the data folder",
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_or_newer_database_is_refused_by_the_binary() {
+    let fresh = fresh_database(Backend::Sqlite).await;
+    let url = fresh.url.expose().to_owned();
+    let db = Db::connect(&fresh.url).await.unwrap();
+    sqlx::query("CREATE TABLE invoices (id BIGINT)")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    assert_fails_with(
+        &run(&["migrate", "--database-url", &url], fresh.dir.path()),
+        "not created by atip",
+    );
+    sqlx::query("DROP TABLE invoices")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99999999999999, 'future', TRUE, x'00', 0)")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    db.close().await;
+    assert_fails_with(
+        &run(&["migrate", "--database-url", &url], fresh.dir.path()),
+        "newer atip",
+    );
+}
+
+#[test]
+fn migrate_and_version_work_and_every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&["migrate", "--data-dir", "data"], dir.path());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("data/atip.db").is_file());
+    let version = run(&["version"], dir.path());
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("atip "));
+    for command in ["serve", "demo", "migrate", "version"] {
+        let help = run(&[command, "--help"], dir.path());
+        assert!(help.status.success());
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("Usage: atip"),
+            "{command}"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! `TestApp`: the real server on port 0 with a fresh database per test, on SQLite
+//! always and on PostgreSQL (a fresh schema per test) when `ATIP_TEST_POSTGRES_URL` is set.
+
+use std::net::SocketAddr;
+
+use atip::app::Application;
+use atip::kernel::config::Config;
+use atip::kernel::db::{DatabaseUrl, Db};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const POSTGRES_ENV: &str = "ATIP_TEST_POSTGRES_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// For each `async fn NAME(Backend)` named, generates `mod NAME { sqlite, postgres }`
+/// tests. The PostgreSQL one says it was skipped when no server is configured.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident;)*) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_url().is_none() {
+                    eprintln!("skipped: set {} to run the PostgreSQL half", $crate::helpers::POSTGRES_ENV);
+                    return;
+                }
+                super::$name($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty())
+}
+
+/// A fresh, empty database of the given kind, and the folder that holds it.
+pub struct FreshDb {
+    pub url: DatabaseUrl,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn fresh_database(backend: Backend) -> FreshDb {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match backend {
+        Backend::Sqlite => DatabaseUrl::sqlite_file(&dir.path().join("atip.db")),
+        Backend::Postgres => {
+            let base = postgres_url().expect("PostgreSQL configured");
+            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let admin = Db::connect(&DatabaseUrl::parse(&base).unwrap())
+                .await
+                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(admin.reader())
+                .await
+                .unwrap();
+            admin.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            DatabaseUrl::parse(&format!("{base}{sep}options=-c%20search_path%3D{schema}")).unwrap()
+        }
+    };
+    FreshDb { url, dir }
+}
+
+pub fn test_config(fresh: &FreshDb) -> Config {
+    Config {
+        database_url: Some(fresh.url.clone()),
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: fresh.dir.path().to_path_buf(),
+        max_body_bytes: 64 * 1024,
+        shutdown_grace_secs: 5,
+        ..Config::default()
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub stop: CancellationToken,
+    pub server: Option<JoinHandle<()>>,
+    pub fresh: FreshDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let fresh = fresh_database(backend).await;
+        let app = Application::build(&test_config(&fresh)).await.unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let db = app.db().clone();
+        let stop = CancellationToken::new();
+        let token = stop.clone();
+        let server = tokio::spawn(async move {
+            app.run(token).await.unwrap();
+        });
+        Self {
+            base,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db,
+            stop,
+            server: Some(server),
+            fresh,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_html(&self, path: &str, accept_language: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("accept-language", accept_language)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// Stops the server the way a signal does, waits for it to finish, and hands back
+    /// the database folder for inspection.
+    pub async fn shutdown(mut self) -> FreshDb {
+        self.stop.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        let placeholder = FreshDb {
+            url: self.fresh.url.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::mem::replace(&mut self.fresh, placeholder)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}

@@ -1,0 +1,19 @@
+//! End-to-end tests through the real server and the real binary. One test binary with
+//! modules keeps link time down.
+
+// Tests may unwrap and panic: a failure is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::missing_panics_doc
+)]
+
+mod helpers;
+
+mod api;
+mod cli;
+mod jobs;
+mod ops;
+mod storage;
+mod web;

@@ -1,0 +1,306 @@
+//! The storage suite, run on SQLite and on PostgreSQL.
+
+use std::collections::BTreeSet;
+
+use atip::kernel::db::{Backend as DbBackend, Db, SchemaError};
+use atip::kernel::outbox;
+use atip::orgs::model::{NewOrganization, OrgId, OrgKind, OrgName, StateCode};
+use atip::orgs::service::{self as orgs, OrgError};
+use scoped_futures::ScopedFutureExt;
+
+use crate::helpers::{Backend, TestApp, fresh_database, postgres_url};
+use crate::on_both_databases;
+
+on_both_databases! {
+    migrations_leave_the_schema_current;
+    organizations_are_stored_and_paged;
+    every_write_appends_to_the_change_log_in_commit_order;
+    a_failed_transaction_leaves_nothing_behind;
+    a_duplicate_name_is_refused_and_nothing_is_half_written;
+    a_database_from_a_newer_atip_is_refused;
+    a_foreign_database_is_refused;
+    migrating_twice_changes_nothing;
+}
+
+pub fn org(name: &str, kind: OrgKind, parent: Option<OrgId>) -> NewOrganization {
+    NewOrganization {
+        name: OrgName::parse(name).unwrap(),
+        kind,
+        parent,
+        city: "Austin".into(),
+        state: StateCode::parse("TX").unwrap(),
+        latitude: 30.27,
+        longitude: -97.74,
+    }
+}
+
+async fn migrations_leave_the_schema_current(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let state = app.db.migration_state().await.unwrap();
+    assert!(state.is_current(), "{state:?}");
+    let tables = app.db.table_names().await.unwrap();
+    for table in [
+        "counters",
+        "change_log",
+        "jobs",
+        "organizations",
+        "settings",
+    ] {
+        assert!(tables.contains(table), "{table} missing from {tables:?}");
+    }
+}
+
+async fn organizations_are_stored_and_paged(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let grantee = OrgId::new();
+    let mut batch = vec![(grantee, org("Grantee One", OrgKind::NationalGrantee, None))];
+    for i in 0..30 {
+        batch.push((
+            OrgId::new(),
+            org(&format!("NGO {i:02}"), OrgKind::SubAwardee, Some(grantee)),
+        ));
+    }
+    orgs::create_many(&app.db, &batch).await.unwrap();
+
+    let (first, total) = orgs::list(&app.db, Some(OrgKind::SubAwardee), 1, 25)
+        .await
+        .unwrap();
+    assert_eq!(total, 30);
+    assert_eq!(first.len(), 25);
+    assert_eq!(first[0].name, "NGO 00");
+    let (second, _) = orgs::list(&app.db, Some(OrgKind::SubAwardee), 2, 25)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 5);
+    assert_eq!(second[4].name, "NGO 29");
+
+    let stored = orgs::get(&app.db, batch[3].0).await.unwrap().unwrap();
+    assert_eq!(stored.parent_id, Some(grantee));
+    assert_eq!(stored.state, "TX");
+    assert!((stored.latitude - 30.27).abs() < 1e-9);
+    assert!(orgs::get(&app.db, OrgId::new()).await.unwrap().is_none());
+}
+
+async fn every_write_appends_to_the_change_log_in_commit_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Writers race; every change must get its own number and be visible in order.
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let db = app.db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let id = OrgId::new();
+                orgs::create_many(
+                    &db,
+                    &[(
+                        id,
+                        org(&format!("Writer {w} org {i}"), OrgKind::Coalition, None),
+                    )],
+                )
+                .await
+                .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let changes = outbox::since(app.db.reader(), 0, 1000).await.unwrap();
+    assert_eq!(changes.len(), 40);
+    let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (1..=40).collect::<Vec<_>>(), "gap-free and ordered");
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.entity == "organization" && c.op == "insert")
+    );
+    let ids: BTreeSet<_> = changes.iter().map(|c| c.entity_id.clone()).collect();
+    assert_eq!(ids.len(), 40);
+    let later = outbox::since(app.db.reader(), 35, 10).await.unwrap();
+    assert_eq!(
+        later.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        vec![36, 37, 38, 39, 40]
+    );
+}
+
+async fn a_failed_transaction_leaves_nothing_behind(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let batch = vec![(OrgId::new(), org("Kept out", OrgKind::Coalition, None))];
+    let result: Result<(), OrgError> = app
+        .db
+        .transaction(|tx| {
+            async {
+                orgs::insert_in(tx, &batch).await?;
+                Err(OrgError::DuplicateName)
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(result.is_err());
+    assert_eq!(orgs::count(&app.db).await.unwrap(), 0);
+    assert!(
+        outbox::since(app.db.reader(), 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn a_duplicate_name_is_refused_and_nothing_is_half_written(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    orgs::create_many(
+        &app.db,
+        &[(OrgId::new(), org("Only once", OrgKind::Coalition, None))],
+    )
+    .await
+    .unwrap();
+    let batch = vec![
+        (OrgId::new(), org("A new one", OrgKind::Coalition, None)),
+        (OrgId::new(), org("Only once", OrgKind::Coalition, None)),
+    ];
+    let err = orgs::create_many(&app.db, &batch).await.unwrap_err();
+    assert!(matches!(err, OrgError::DuplicateName), "{err:?}");
+    assert_eq!(
+        orgs::count(&app.db).await.unwrap(),
+        1,
+        "the first of the batch was rolled back"
+    );
+    assert_eq!(
+        outbox::since(app.db.reader(), 0, 10).await.unwrap().len(),
+        1
+    );
+}
+
+async fn a_database_from_a_newer_atip_is_refused(backend: Backend) {
+    let fresh = fresh_database(backend).await;
+    let db = Db::connect(&fresh.url).await.unwrap();
+    db.migrate().await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, 'from the future', TRUE, $2, 0)",
+    )
+    .bind(99_999_999_999_999_i64)
+    .bind(vec![0_u8; 48])
+    .execute(db.writer())
+    .await
+    .unwrap();
+    let err = db.migrate().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SchemaError::Newer {
+                version: 99_999_999_999_999
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("newer atip"), "{err}");
+    db.close().await;
+}
+
+async fn a_foreign_database_is_refused(backend: Backend) {
+    let fresh = fresh_database(backend).await;
+    let db = Db::connect(&fresh.url).await.unwrap();
+    sqlx::query("CREATE TABLE customers (id BIGINT PRIMARY KEY)")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    let err = db.migrate().await.unwrap_err();
+    assert!(matches!(err, SchemaError::Foreign { .. }), "{err:?}");
+    assert!(err.to_string().contains("not created by atip"), "{err}");
+    let tables = db.table_names().await.unwrap();
+    assert_eq!(
+        tables.into_iter().collect::<Vec<_>>(),
+        vec!["customers".to_owned()],
+        "nothing was written"
+    );
+    db.close().await;
+}
+
+async fn migrating_twice_changes_nothing(backend: Backend) {
+    let fresh = fresh_database(backend).await;
+    let db = Db::connect(&fresh.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let before = db.columns().await.unwrap();
+    db.migrate().await.unwrap();
+    assert_eq!(before, db.columns().await.unwrap());
+    db.close().await;
+}
+
+#[test]
+fn both_migration_trees_have_the_same_versions_and_names() {
+    let list = |dir: &str| -> BTreeSet<String> {
+        std::fs::read_dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir),
+        )
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+    };
+    assert_eq!(list("sqlite"), list("postgres"));
+    let sqlite = atip::kernel::db::migrator(DbBackend::Sqlite);
+    let postgres = atip::kernel::db::migrator(DbBackend::Postgres);
+    let versions = |m: &sqlx::migrate::Migrator| m.iter().map(|m| m.version).collect::<Vec<_>>();
+    assert_eq!(versions(sqlite), versions(postgres));
+}
+
+/// Applies both migration trees and compares the tables and columns they make.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_databases_end_up_with_the_same_tables_and_columns() {
+    if postgres_url().is_none() {
+        eprintln!(
+            "skipped: set {} to compare with PostgreSQL",
+            crate::helpers::POSTGRES_ENV
+        );
+        return;
+    }
+    let mut schemas = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let fresh = fresh_database(backend).await;
+        let db = Db::connect(&fresh.url).await.unwrap();
+        db.migrate().await.unwrap();
+        let columns: BTreeSet<_> = db
+            .columns()
+            .await
+            .unwrap()
+            .into_iter()
+            // sqlx's own bookkeeping table differs by design between drivers.
+            .filter(|(table, _, _)| table != "_sqlx_migrations")
+            .collect();
+        db.close().await;
+        schemas.push(columns);
+    }
+    let only_sqlite: Vec<_> = schemas[0].difference(&schemas[1]).collect();
+    let only_postgres: Vec<_> = schemas[1].difference(&schemas[0]).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_postgres:?}"
+    );
+    assert!(schemas[0].len() > 20);
+}
+
+#[tokio::test]
+async fn shutting_down_closes_the_sqlite_database_cleanly() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    orgs::create_many(
+        &app.db,
+        &[(
+            OrgId::new(),
+            org("Written before stop", OrgKind::Coalition, None),
+        )],
+    )
+    .await
+    .unwrap();
+    let fresh = app.shutdown().await;
+    // SQLite folds the write-ahead log into the database when the last connection
+    // closes cleanly and deletes it.
+    assert!(fresh.dir.path().join("atip.db").is_file());
+    assert!(
+        !fresh.dir.path().join("atip.db-wal").exists(),
+        "the WAL was checkpointed"
+    );
+    let db = Db::connect(&fresh.url).await.unwrap();
+    assert_eq!(orgs::count(&db).await.unwrap(), 1);
+    db.close().await;
+}
