@@ -23,7 +23,7 @@ use crate::{apidocs, ops, orgs, site};
     info(
         title = "atip API",
         description = "JSON API of atip, software for anti-trafficking-in-persons programs. Errors always have the shape {\"error\":{\"code\",\"message\",\"fields\",\"request_id\"}}.",
-        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(crate::kernel::web::error::ErrorBody)),
     tags(
