@@ -355,3 +355,49 @@ fn migrate_and_version_work_and_every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn settings_come_from_the_environment_and_secret_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = atip()
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("ATIP_DATA_DIR", "from-env")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("from-env/atip.db").is_file());
+
+    let secret = dir.path().join("db-url");
+    std::fs::write(
+        &secret,
+        format!("sqlite://{}/from-file.db?mode=rwc\n", dir.path().display()),
+    )
+    .unwrap();
+    let output = atip()
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("ATIP_DATABASE_URL_FILE", &secret)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("from-file.db").is_file());
+
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = atip()
+        .args(["serve"])
+        .current_dir(dir.path())
+        .env("ATIP_ADDR", &addr)
+        .output()
+        .unwrap();
+    assert_fails_with(&output, &addr);
+}

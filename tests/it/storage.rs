@@ -20,6 +20,8 @@ on_both_databases! {
     a_database_from_a_newer_atip_is_refused;
     a_foreign_database_is_refused;
     migrating_twice_changes_nothing;
+    foreign_keys_are_enforced;
+    a_transaction_that_loses_a_serialization_race_runs_again;
 }
 
 pub fn org(name: &str, kind: OrgKind, parent: Option<OrgId>) -> NewOrganization {
@@ -303,4 +305,77 @@ async fn shutting_down_closes_the_sqlite_database_cleanly() {
     let db = Db::connect(&fresh.url).await.unwrap();
     assert_eq!(orgs::count(&db).await.unwrap(), 1);
     db.close().await;
+}
+
+async fn foreign_keys_are_enforced(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let orphan = vec![(
+        OrgId::new(),
+        org("Orphan NGO", OrgKind::SubAwardee, Some(OrgId::new())),
+    )];
+    let err = orgs::create_many(&app.db, &orphan).await.unwrap_err();
+    assert!(
+        matches!(&err, OrgError::Db(sqlx::Error::Database(e)) if e.is_foreign_key_violation()),
+        "{err:?}"
+    );
+    assert_eq!(orgs::count(&app.db).await.unwrap(), 0);
+}
+
+/// Stands in for PostgreSQL's 40001: the first attempt fails as a lost race would.
+#[derive(Debug)]
+enum RaceError {
+    LostRace,
+    Db(#[expect(dead_code, reason = "shown by Debug when a test fails")] sqlx::Error),
+}
+
+impl From<sqlx::Error> for RaceError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl atip::kernel::db::Retryable for RaceError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::LostRace)
+    }
+}
+
+async fn a_transaction_that_loses_a_serialization_race_runs_again(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let attempts = std::sync::atomic::AtomicU32::new(0);
+    let batch = vec![(
+        OrgId::new(),
+        org("Written on the second try", OrgKind::Coalition, None),
+    )];
+    app.db
+        .transaction(|tx| {
+            async {
+                orgs::insert_in(tx, &batch)
+                    .await
+                    .map_err(|e| RaceError::Db(sqlx::Error::Protocol(e.to_string())))?;
+                if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    return Err(RaceError::LostRace);
+                }
+                Ok(())
+            }
+            .scope_boxed()
+        })
+        .await
+        .unwrap();
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        orgs::count(&app.db).await.unwrap(),
+        1,
+        "the first attempt was rolled back, the second kept"
+    );
+    assert_eq!(
+        outbox::since(app.db.reader(), 0, 10).await.unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn serialization_failures_and_deadlocks_are_retryable() {
+    // Codes PostgreSQL and CockroachDB use; other database errors are not retried.
+    assert!(!atip::kernel::db::is_retryable(&sqlx::Error::RowNotFound));
 }
