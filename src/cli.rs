@@ -33,6 +33,73 @@ enum Command {
     Migrate(CommonArgs),
     /// Print the version and the schema version this build migrates to.
     Version,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check or export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Show the authorization policy.
+    #[command(subcommand)]
+    Authz(AuthzCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Create {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        email: String,
+        /// A role identifier such as hotline-advocate; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The organization (id) of an organization-scoped role.
+        #[arg(long)]
+        org: Option<String>,
+        /// The name shown in the interface (default: the email).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (required, so it never sits in the
+        /// shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Lock an account (it cannot sign in; its sessions end).
+    Lock(EmailArgs),
+    /// Unlock a locked account and clear its failed sign-ins.
+    Unlock(EmailArgs),
+    /// Disable an account for good (for staff who left).
+    Disable(EmailArgs),
+}
+
+#[derive(Args)]
+struct EmailArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[arg(long)]
+    email: String,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit non-zero naming the first broken link.
+    Verify(CommonArgs),
+    /// Write events as JSON lines to standard output.
+    Export {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Only events at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthzCommand {
+    /// Print which role may call which route, as a Markdown table.
+    Matrix,
 }
 
 #[derive(Args, Clone)]
@@ -86,6 +153,12 @@ enum Failure {
     Runtime(std::io::Error),
     #[error("{0}")]
     Url(#[from] crate::kernel::db::UnsupportedScheme),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Account(#[from] crate::accounts::service::AccountError),
+    #[error("the audit chain is broken: {0}")]
+    Audit(#[from] crate::kernel::audit::VerifyError),
 }
 
 pub fn main() -> ExitCode {
@@ -119,6 +192,12 @@ async fn run(command: Command) -> Result<(), Failure> {
             println!("atip {} (schema {schema})", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::User(command) => user(command).await,
+        Command::Audit(command) => audit(command).await,
+        Command::Authz(AuthzCommand::Matrix) => {
+            print!("{}", crate::kernel::authz::matrix_markdown());
+            Ok(())
+        }
         Command::Migrate(args) => {
             let config = load(Config::default(), &args, None)?;
             init_logging(&config);
@@ -137,9 +216,13 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Demo(args) => {
             let base = Config {
                 data_dir: PathBuf::from("atip-demo"),
+                // The demo serves plain http on localhost.
+                secure_cookies: false,
                 ..Config::default()
             };
-            let config = load(base, &args.serve.common, args.serve.addr)?;
+            let mut config = load(base, &args.serve.common, args.serve.addr)?;
+            // Not a configuration key: only this command makes a demo.
+            config.demo = true;
             init_logging(&config);
             let app = Application::build(&config).await?;
             let seeded = demo::seed(app.db(), args.seed, args.scale)
@@ -163,13 +246,117 @@ async fn run(command: Command) -> Result<(), Failure> {
                     config.data_dir.display()
                 ),
             });
-            lines.push(
-                "sign-in accounts: none yet; one per role arrives with the security kernel"
-                    .to_owned(),
-            );
+            let password = demo::password(args.seed);
+            lines.push(format!(
+                "sign in at http://{addr}/sign-in with any of these accounts, password {password}"
+            ));
+            for role in crate::kernel::auth::Role::ALL {
+                lines.push(format!("  {}", demo::email(role)));
+            }
             lines.push("press Ctrl-C to stop".to_owned());
             announce(&lines.join("\n"));
             app.run(stop_on_signal()).await.map_err(Failure::Serve)
+        }
+    }
+}
+
+/// Opens (and migrates) the database named by the common arguments.
+async fn open(args: &CommonArgs) -> Result<crate::kernel::db::Db, Failure> {
+    let config = load(Config::default(), args, None)?;
+    init_logging(&config);
+    Ok(crate::app::open_database(&config).await?)
+}
+
+async fn user(command: UserCommand) -> Result<(), Failure> {
+    use crate::accounts::model::{Email, NewUser, Status};
+    use crate::accounts::service;
+    let (args, email, status) = match command {
+        UserCommand::Create {
+            common,
+            email,
+            roles,
+            org,
+            name,
+            password_stdin: _,
+        } => {
+            let email = Email::parse(&email).map_err(|_| {
+                Failure::Usage(format!("--email {email:?} is not an email address"))
+            })?;
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    crate::kernel::auth::Role::parse(r).ok_or_else(|| {
+                        Failure::Usage(format!(
+                            "--role {r:?} is not a role; `atip authz matrix` lists them"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let organization = org
+                .map(|o| {
+                    o.parse().map_err(|_| {
+                        Failure::Usage(format!("--org {o:?} is not an organization id"))
+                    })
+                })
+                .transpose()?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).map_err(|e| {
+                Failure::Usage(format!("cannot read the password from standard input: {e}"))
+            })?;
+            let password = crate::kernel::auth::password::Password::new(
+                password.trim_end_matches(['\r', '\n']).to_owned(),
+            );
+            let db = open(&common).await?;
+            let user = NewUser {
+                display_name: name.unwrap_or_else(|| email.as_str().to_owned()),
+                email,
+                roles,
+                organization,
+                password,
+            };
+            let id = service::create_user(&db, user).await;
+            db.close().await;
+            println!("created account {}", id?);
+            return Ok(());
+        }
+        UserCommand::Lock(a) => (a.common, a.email, Status::Locked),
+        UserCommand::Unlock(a) => (a.common, a.email, Status::Active),
+        UserCommand::Disable(a) => (a.common, a.email, Status::Disabled),
+    };
+    let db = open(&args).await?;
+    let result = service::set_status(&db, &email, status).await;
+    db.close().await;
+    result?;
+    println!("{email} is now {}", status.as_str());
+    Ok(())
+}
+
+async fn audit(command: AuditCommand) -> Result<(), Failure> {
+    match command {
+        AuditCommand::Verify(common) => {
+            let db = open(&common).await?;
+            let result = crate::kernel::audit::verify(&db).await;
+            db.close().await;
+            println!("the audit chain is intact: {} events", result?);
+            Ok(())
+        }
+        AuditCommand::Export { common, since } => {
+            let since = match since {
+                Some(s) => s
+                    .parse::<jiff::Timestamp>()
+                    .map_err(|e| {
+                        Failure::Usage(format!("--since {s:?} is not an RFC 3339 time: {e}"))
+                    })?
+                    .as_microsecond(),
+                None => 0,
+            };
+            let db = open(&common).await?;
+            let mut out = std::io::stdout().lock();
+            let result = crate::kernel::audit::export(&db, since, &mut out).await;
+            db.close().await;
+            result
+                .map(|_| ())
+                .map_err(|e| Failure::Usage(format!("exporting the audit log failed: {e}")))
         }
     }
 }

@@ -1,5 +1,6 @@
 //! atip: software for anti-trafficking-in-persons programs. See DESIGN in docs/.
 
+pub mod accounts;
 pub mod apidocs;
 pub mod app;
 pub mod cli;

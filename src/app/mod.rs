@@ -1,5 +1,6 @@
 //! Application state, router assembly and the server's start and stop.
 
+mod guard;
 mod router;
 mod server;
 
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use utoipa::openapi::OpenApi;
 
+use crate::accounts::model::SessionPolicy;
 use crate::kernel::db::Db;
 
 pub use server::{Application, StartError, open_database};
@@ -16,4 +18,5 @@ pub use server::{Application, StartError, open_database};
 pub struct AppState {
     pub db: Db,
     pub openapi: Arc<OpenApi>,
+    pub sessions: SessionPolicy,
 }

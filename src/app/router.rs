@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use utoipa::OpenApi as _;
@@ -12,11 +12,12 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
+use super::{AppState, guard};
+use crate::accounts::model::SessionPolicy;
 use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
 use crate::kernel::web::{assets, error, metrics, security};
-use crate::{apidocs, ops, orgs, site};
+use crate::{accounts, apidocs, ops, orgs, site};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -27,6 +28,7 @@ use crate::{apidocs, ops, orgs, site};
     ),
     components(schemas(crate::kernel::web::error::ErrorBody)),
     tags(
+        (name = "accounts", description = "The signed-in account"),
         (name = "organizations", description = "Organizations taking part in the program"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -38,33 +40,45 @@ fn documented() -> (Router<AppState>, OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orgs::routes::list))
         .routes(routes!(orgs::routes::get))
+        .routes(routes!(accounts::routes::me))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))
         .split_for_parts()
 }
 
-pub fn build(db: Db, site: SiteInfo, max_body_bytes: usize) -> Router {
+pub fn build(db: Db, site: SiteInfo, sessions: SessionPolicy, max_body_bytes: usize) -> Router {
     // Install the recorder before the first request, not at the first scrape.
     metrics::handle();
     let (api, openapi) = documented();
     let state = AppState {
         db,
         openapi: Arc::new(openapi),
+        sessions,
     };
     Router::new()
         .merge(api)
         .route("/", get(site::routes::home))
+        .route(
+            "/sign-in",
+            get(accounts::routes::sign_in_form).post(accounts::routes::sign_in),
+        )
+        .route("/sign-out", post(accounts::routes::sign_out))
+        .route("/account", get(accounts::routes::account))
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))
+        // Every route above declares its policy in kernel::authz::ROUTES.
+        .route_layer(from_fn(guard::enforce))
         .fallback(error::fallback)
-        .with_state(state)
+        .with_state(state.clone())
         // Innermost first. Panics and oversized bodies become plain error responses,
         // which `shape_errors` turns into the API shape or the HTML page; it and the
         // metrics read the context set around them; headers go on everything.
         .layer(CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .layer(from_fn(guard::same_origin))
+        .layer(from_fn_with_state(state, guard::resolve_principal))
         .layer(from_fn(error::shape_errors))
         .layer(from_fn(metrics::middleware))
         .layer(from_fn_with_state(Arc::new(site), context::middleware))

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::router;
+use crate::accounts::model::SessionPolicy;
 use crate::kernel::config::Config;
 use crate::kernel::db::{Backend, Db, OpenError, SchemaError};
 use crate::kernel::jobs::JobRunner;
@@ -64,9 +65,15 @@ impl Application {
             quick_exit_url: config.quick_exit_url.clone(),
             hotline_phone: config.hotline_phone.clone(),
             hotline_sms: config.hotline_sms.clone(),
+            demo: config.demo,
+        };
+        let sessions = SessionPolicy {
+            idle: Duration::from_mins(config.session_idle_minutes),
+            absolute: Duration::from_hours(config.session_absolute_hours),
+            secure_cookies: config.secure_cookies,
         };
         Self {
-            router: router::build(db.clone(), site, config.max_body_bytes),
+            router: router::build(db.clone(), site, sessions, config.max_body_bytes),
             listener,
             db,
             grace: Duration::from_secs(config.shutdown_grace_secs),

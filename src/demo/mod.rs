@@ -5,11 +5,15 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scoped_futures::ScopedFutureExt;
 
+use crate::accounts::model::{Email, NewUser};
+use crate::accounts::service::{self as accounts, AccountError};
+use crate::kernel::auth::Role;
+use crate::kernel::auth::password::Password;
 use crate::kernel::db::Db;
 use crate::kernel::places::{self, Place};
 use crate::kernel::settings;
 use crate::orgs::model::{NewOrganization, OrgId, OrgKind, OrgName, StateCode};
-use crate::orgs::service::{self as orgs, OrgError};
+use crate::orgs::service as orgs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scale {
@@ -94,25 +98,82 @@ pub enum Seeded {
 
 /// Fills an empty database with demo data for `seed`, or leaves an already seeded
 /// one as it is. All of it lands in one transaction or none of it does.
-pub async fn seed(db: &Db, seed: u64, scale: Scale) -> Result<Seeded, OrgError> {
+pub async fn seed(db: &Db, seed: u64, scale: Scale) -> anyhow::Result<Seeded> {
     let marker = format!("{seed}/{}", scale.as_str());
     if let Some(existing) = settings::get(db, DEMO_SEED).await? {
         return Ok(Seeded::AlreadyThere { seed: existing });
     }
+    if orgs::count(db).await? > 0 {
+        anyhow::bail!(
+            "the folder holds a demo that was not filled completely; delete it and run `atip demo` again"
+        );
+    }
     let organizations = generate(seed, scale);
     let count = organizations.len();
-    db.transaction(|tx| {
-        async {
-            orgs::insert_in(tx, &organizations).await?;
-            settings::put(tx, DEMO_SEED, &marker).await?;
-            Ok::<_, OrgError>(())
-        }
-        .scope_boxed()
-    })
-    .await?;
+    db.transaction(|tx| orgs::insert_in(tx, &organizations).scope_boxed())
+        .await?;
+    create_accounts(db, seed, &organizations).await?;
+    // Written last: its presence means everything above landed.
+    db.transaction(|tx| settings::put(tx, DEMO_SEED, &marker).scope_boxed())
+        .await?;
     Ok(Seeded::Created {
         organizations: count,
     })
+}
+
+/// The sign-in email of the demo account for `role`.
+pub fn email(role: Role) -> String {
+    format!("{}@demo.atip.example", role.id())
+}
+
+/// The password of every demo account: derived from the seed, so a second run prints
+/// the same one. It is a demo: the password is printed and predictable.
+pub fn password(seed: u64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let words = [
+        "lantern", "harbor", "compass", "meadow", "orchard", "beacon", "canyon", "willow",
+        "summit", "river",
+    ];
+    let pick: Vec<&str> = (0..4)
+        .map(|_| words[rng.random_range(0..words.len())])
+        .collect();
+    format!("{}-{}", pick.join("-"), rng.random_range(100..1000))
+}
+
+/// One account per role; organization-scoped roles belong to a demo organization of
+/// the matching kind.
+async fn create_accounts(
+    db: &Db,
+    seed: u64,
+    organizations: &[(OrgId, NewOrganization)],
+) -> Result<(), AccountError> {
+    let first_of = |kind: OrgKind| {
+        organizations
+            .iter()
+            .find(|(_, o)| o.kind == kind)
+            .map(|(id, _)| *id)
+    };
+    for role in Role::ALL {
+        let organization = match role {
+            Role::ProviderCaseManager | Role::ProviderAdmin | Role::RegionalPartner => {
+                first_of(OrgKind::SubAwardee)
+            }
+            Role::GranteeManager => first_of(OrgKind::NationalGrantee),
+            Role::LawEnforcementLiaison => first_of(OrgKind::LawEnforcement),
+            Role::CoalitionCoordinator => first_of(OrgKind::Coalition),
+            Role::BenefitsVerifier => first_of(OrgKind::FederalAgency),
+            _ => None,
+        };
+        let user = NewUser {
+            email: Email::parse(&email(role)).map_err(|_| AccountError::UnknownEmail)?,
+            display_name: format!("Demo {}", role.id().replace('-', " ")),
+            roles: vec![role],
+            organization,
+            password: Password::new(password(seed)),
+        };
+        accounts::create_user(db, user).await?;
+    }
+    Ok(())
 }
 
 /// The demo organizations for `seed`: the same list every time.

@@ -36,6 +36,16 @@ pub struct Config {
     /// Hotline numbers printed in every page footer.
     pub hotline_phone: String,
     pub hotline_sms: String,
+    /// Mark cookies `Secure` (and name the session cookie `__Host-…`). Turn off only
+    /// for plain-http localhost: atip refuses to start otherwise.
+    pub secure_cookies: bool,
+    /// Minutes without a request after which a session ends.
+    pub session_idle_minutes: u64,
+    /// Hours after sign-in after which a session ends however active.
+    pub session_absolute_hours: u64,
+    /// Set by `atip demo`, never by configuration: every page then says it is a demo.
+    #[serde(skip)]
+    pub demo: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -60,6 +70,10 @@ impl Default for Config {
             quick_exit_url: "https://www.google.com/".to_owned(),
             hotline_phone: "1-888-373-7888".to_owned(),
             hotline_sms: "233733".to_owned(),
+            secure_cookies: true,
+            session_idle_minutes: 15,
+            session_absolute_hours: 12,
+            demo: false,
         }
     }
 }
@@ -77,6 +91,9 @@ const KEYS: &[&str] = &[
     "quick_exit_url",
     "hotline_phone",
     "hotline_sms",
+    "secure_cookies",
+    "session_idle_minutes",
+    "session_absolute_hours",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.
@@ -94,6 +111,10 @@ pub enum ConfigError {
     },
     #[error("both database_url and database_url_file are set; keep one")]
     TwoSources,
+    #[error(
+        "secure_cookies = false is allowed only on a loopback address (127.0.0.1 or ::1), not {0}; serve over TLS instead"
+    )]
+    InsecureCookies(SocketAddr),
 }
 
 /// Values given on the command line; `None` leaves the lower layers in force.
@@ -128,6 +149,9 @@ impl Config {
             .extract()
             .map_err(|e| ConfigError::Invalid(first_error(&e)))?;
         config.read_secret_files()?;
+        if !config.secure_cookies && !config.addr.ip().is_loopback() {
+            return Err(ConfigError::InsecureCookies(config.addr));
+        }
         Ok(config)
     }
 

@@ -1,5 +1,8 @@
 //! What every capability shares.
 
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod counters;
 pub mod db;

@@ -1,5 +1,6 @@
 //! The JSON API: error shape, organizations, OpenAPI.
 
+use atip::kernel::auth::Role;
 use atip::orgs::model::{OrgId, OrgKind};
 use atip::orgs::service as orgs;
 use reqwest::StatusCode;
@@ -37,21 +38,26 @@ async fn organizations_are_listed_and_fetched_through_the_api(backend: Backend) 
     )
     .await
     .unwrap();
-    let (status, body) = app.get_json("/api/v1/organizations?kind=sub_awardee").await;
+    let session = app.signed_in(Role::HotlineAdvocate, None).await;
+    let get = |path: String| {
+        let app = &app;
+        let session = &session;
+        async move {
+            let response = app.get_as(session, &path).await;
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = get("/api/v1/organizations?kind=sub_awardee".into()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["total_items"], 1);
     assert_eq!(body["items"][0]["name"], "NGO");
     assert_eq!(body["items"][0]["parent_id"], grantee.to_string());
 
-    let (status, body) = app
-        .get_json(&format!("/api/v1/organizations/{grantee}"))
-        .await;
+    let (status, body) = get(format!("/api/v1/organizations/{grantee}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["kind"], "national_grantee");
 
-    let (status, body) = app
-        .get_json(&format!("/api/v1/organizations/{}", OrgId::new()))
-        .await;
+    let (status, body) = get(format!("/api/v1/organizations/{}", OrgId::new())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_error_shape(&body, "not_found");
 }
@@ -59,6 +65,7 @@ async fn organizations_are_listed_and_fetched_through_the_api(backend: Backend) 
 #[tokio::test]
 async fn bad_parameters_are_a_400_naming_the_field() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    let session = app.signed_in(Role::Analyst, None).await;
     for (path, field) in [
         ("/api/v1/organizations?page=abc", "page"),
         ("/api/v1/organizations?page=0", "page"),
@@ -67,7 +74,9 @@ async fn bad_parameters_are_a_400_naming_the_field() {
         ("/api/v1/organizations?colour=red", "colour"),
         ("/api/v1/organizations/not-a-uuid", "id"),
     ] {
-        let (status, body) = app.get_json(path).await;
+        let response = app.get_as(&session, path).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_error_shape(&body, "bad_request");
         assert!(body["error"]["fields"][field].is_string(), "{path}: {body}");

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use atip::kernel::auth::Role;
 use atip::kernel::db::{DatabaseUrl, Db};
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::helpers::{Backend, fresh_database, postgres_url};
 
@@ -77,14 +77,44 @@ fn wait(mut child: Child) -> std::process::ExitStatus {
     panic!("atip did not stop within 10 seconds");
 }
 
-async fn total_organizations(base: &str) -> i64 {
-    let body: Value = reqwest::get(format!("{base}/api/v1/organizations"))
+/// Signs in to a running demo as the hotline advocate; returns the form's status.
+async fn demo_sign_in(base: &str, password: &str) -> StatusCode {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = client.get(format!("{base}/sign-in")).send().await.unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let email = atip::demo::email(Role::HotlineAdvocate);
+    client
+        .post(format!("{base}/sign-in"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("email", email.as_str()),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
         .await
         .unwrap()
-        .json()
+        .status()
+}
+
+/// Organizations in the demo database, read beside the running server (WAL allows it).
+async fn total_organizations(dir: &Path) -> i64 {
+    let db = Db::connect(&DatabaseUrl::sqlite_file(&dir.join("atip-demo/atip.db")))
         .await
         .unwrap();
-    body["total_items"].as_i64().unwrap()
+    let n = atip::orgs::service::count(&db).await.unwrap();
+    db.close().await;
+    n
 }
 
 #[tokio::test]
@@ -96,7 +126,11 @@ async fn the_demo_creates_its_folder_serves_and_reuses_it_on_a_second_run() {
         "the default folder is ./atip-demo"
     );
     assert!(printed.contains("created demo data"), "{printed}");
-    assert!(printed.contains("sign-in"), "{printed}");
+    for role in Role::ALL {
+        assert!(printed.contains(&atip::demo::email(role)), "{printed}");
+    }
+    let password = atip::demo::password(2026);
+    assert!(printed.contains(&password), "{printed}");
     assert_eq!(
         reqwest::get(format!("{base}/readyz"))
             .await
@@ -104,7 +138,22 @@ async fn the_demo_creates_its_folder_serves_and_reuses_it_on_a_second_run() {
             .status(),
         StatusCode::OK
     );
-    let first = total_organizations(&base).await;
+    let home = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("every record here is synthetic"),
+        "every page says it is a demo"
+    );
+    assert_eq!(
+        demo_sign_in(&base, &password).await,
+        StatusCode::SEE_OTHER,
+        "a demo account signs in"
+    );
+    let first = total_organizations(work.path()).await;
     assert!(first > 50, "{first}");
     terminate(&child);
     assert!(
@@ -114,8 +163,13 @@ async fn the_demo_creates_its_folder_serves_and_reuses_it_on_a_second_run() {
 
     let (child, base, printed) = start(&["demo", "--addr", "127.0.0.1:0"], work.path());
     assert!(printed.contains("reusing the demo data"), "{printed}");
+    assert!(
+        printed.contains(&password),
+        "the same password again: {printed}"
+    );
+    assert_eq!(demo_sign_in(&base, &password).await, StatusCode::SEE_OTHER);
     assert_eq!(
-        total_organizations(&base).await,
+        total_organizations(work.path()).await,
         first,
         "nothing was duplicated"
     );

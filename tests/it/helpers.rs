@@ -3,9 +3,14 @@
 
 use std::net::SocketAddr;
 
+use atip::accounts::model::{Email, NewUser};
+use atip::accounts::service as accounts;
 use atip::app::Application;
+use atip::kernel::auth::Role;
+use atip::kernel::auth::password::Password;
 use atip::kernel::config::Config;
 use atip::kernel::db::{DatabaseUrl, Db};
+use atip::orgs::model::OrgId;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -81,8 +86,16 @@ pub fn test_config(fresh: &FreshDb) -> Config {
         data_dir: fresh.dir.path().to_path_buf(),
         max_body_bytes: 64 * 1024,
         shutdown_grace_secs: 5,
+        secure_cookies: false,
         ..Config::default()
     }
+}
+
+/// A signed-in browser: its session cookie and the CSRF token its forms carry.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
 }
 
 pub struct TestApp {
@@ -116,6 +129,111 @@ impl TestApp {
             server: Some(server),
             fresh,
         }
+    }
+
+    /// Creates an account with `role` (in `org` if given) and returns its email and password.
+    pub async fn user(&self, role: Role, org: Option<OrgId>) -> (String, String) {
+        let email = format!(
+            "{}-{}@example.org",
+            role.id(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let password = "lantern orchard velvet canyon".to_owned();
+        accounts::create_user(
+            &self.db,
+            NewUser {
+                email: Email::parse(&email).unwrap(),
+                display_name: format!("Test {role}"),
+                roles: vec![role],
+                organization: org,
+                password: Password::new(password.clone()),
+            },
+        )
+        .await
+        .unwrap();
+        (email, password)
+    }
+
+    /// Signs in through the form, as a browser would; returns the response.
+    pub async fn post_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        let form = self.get("/sign-in").await;
+        let csrf_cookie = form
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("atip_signin_csrf="))
+            .unwrap();
+        let csrf = csrf_cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned();
+        self.client
+            .post(self.url("/sign-in"))
+            .header("cookie", format!("atip_signin_csrf={csrf}"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", csrf.as_str()),
+                ("next", "/account"),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the session.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Session {
+        let response = self.post_sign_in(email, password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in failed for {email}"
+        );
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("atip_session="))
+            .unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let account = self
+            .client
+            .get(self.url("/account"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let html = account.text().await.unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        Session { cookie, csrf }
+    }
+
+    /// A new account with `role`, signed in.
+    pub async fn signed_in(&self, role: Role, org: Option<OrgId>) -> Session {
+        let (email, password) = self.user(role, org).await;
+        self.sign_in(&email, &password).await
+    }
+
+    pub async fn get_as(&self, session: &Session, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", &session.cookie)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

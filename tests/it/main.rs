@@ -11,7 +11,10 @@
 
 mod helpers;
 
+mod accounts;
 mod api;
+mod audit;
+mod authz;
 mod cli;
 mod jobs;
 mod ops;

@@ -24,6 +24,8 @@ pub struct SiteInfo {
     pub quick_exit_url: String,
     pub hotline_phone: String,
     pub hotline_sms: String,
+    /// A demo installation says so on every page.
+    pub demo: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -27,6 +27,10 @@ pub enum ApiError {
         message: String,
         fields: BTreeMap<String, String>,
     },
+    #[error("sign in first: send a session cookie or a bearer token")]
+    Unauthorized,
+    #[error("your account may not do this")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("internal error")]
@@ -71,6 +75,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, fields) = match &self {
             Self::BadRequest { fields, .. } => (StatusCode::BAD_REQUEST, fields.clone()),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, BTreeMap::new()),
+            Self::Forbidden => (StatusCode::FORBIDDEN, BTreeMap::new()),
             Self::NotFound => (StatusCode::NOT_FOUND, BTreeMap::new()),
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
@@ -122,6 +128,12 @@ fn code(status: StatusCode) -> &'static str {
 /// An error answered as a page in the site's layout.
 #[derive(Debug, thiserror::Error)]
 pub enum HtmlError {
+    #[error("bad request")]
+    BadRequest,
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("internal error")]
@@ -137,6 +149,9 @@ impl From<sqlx::Error> for HtmlError {
 impl IntoResponse for HtmlError {
     fn into_response(self) -> Response {
         let status = match &self {
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
@@ -161,7 +176,9 @@ fn error_page(status: StatusCode) -> Response {
     let shell = Shell::current();
     let key = match status.as_u16() {
         400 => "error-400",
+        401 => "error-401",
         403 => "error-403",
+        429 => "error-429",
         404 => "error-404",
         405 => "error-405",
         413 => "error-413",
@@ -196,7 +213,7 @@ pub async fn fallback(request: Request) -> Response {
     }
 }
 
-fn is_api(path: &str) -> bool {
+pub fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 

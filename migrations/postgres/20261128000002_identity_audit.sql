@@ -1,0 +1,58 @@
+-- Identity (users, roles, sessions) and the hash-chained audit log.
+
+-- Staff accounts. The email is the sign-in name of a staff member, not victim data.
+-- status: active, locked (too many failed sign-ins; an administrator unlocks),
+-- disabled (the person left). failed_signins drives the growing delay and the lock.
+CREATE TABLE users (
+    id             TEXT PRIMARY KEY,
+    email          TEXT NOT NULL,
+    display_name   TEXT NOT NULL,
+    password_hash  TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('active', 'locked', 'disabled')),
+    org_id         TEXT REFERENCES organizations (id),
+    failed_signins BIGINT NOT NULL,
+    last_failed_at BIGINT,
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX users_email ON users (email);
+
+-- Role identifiers are the stable strings of the CLI and API (`hotline-advocate`, …).
+CREATE TABLE user_roles (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    role    TEXT NOT NULL,
+    PRIMARY KEY (user_id, role)
+);
+
+-- Sessions are stored by the SHA-256 of their token: a copy of this table does not
+-- let anyone sign in. expires_at is the absolute end; last_seen_at drives the idle end.
+CREATE TABLE sessions (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    csrf_token   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+-- The audit log: append-only and hash-chained. seq comes from the `audit` counter, whose
+-- row lock serializes appends across server processes; each row carries the hash of
+-- the one before, so changing or deleting a row breaks the chain from there on.
+-- Never holds personal values: who did what to which object, not the object's content.
+INSERT INTO counters (name, value) VALUES ('audit', 0);
+CREATE TABLE audit_events (
+    seq         BIGINT PRIMARY KEY,
+    at          BIGINT NOT NULL,
+    actor_id    TEXT,
+    actor_role  TEXT,
+    org_id      TEXT,
+    action      TEXT NOT NULL,
+    object_type TEXT,
+    object_id   TEXT,
+    request_id  TEXT,
+    outcome     TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_events_at ON audit_events (at);

@@ -1,0 +1,148 @@
+//! Account rules without I/O.
+
+use std::time::Duration;
+
+use crate::kernel::auth::Role;
+use crate::kernel::auth::password::Password;
+use crate::orgs::model::OrgId;
+
+/// A sign-in email: trimmed, lower-case, one `@` with text on both sides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not an email address")]
+pub struct BadEmail;
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, BadEmail> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.contains('@')
+            });
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err(BadEmail)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Locked,
+    Disabled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Locked => "locked",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Locked, Self::Disabled]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// An account to create.
+#[derive(Debug)]
+pub struct NewUser {
+    pub email: Email,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub organization: Option<OrgId>,
+    pub password: Password,
+}
+
+/// After this many failed sign-ins in a row, each attempt waits longer.
+pub const SLOW_DOWN_AFTER: i64 = 5;
+/// After this many, the account locks until an administrator unlocks it.
+pub const LOCK_AFTER: i64 = 20;
+
+/// How long an account with `failures` failed sign-ins in a row must wait after the
+/// last one: nothing for the first few, then 1 s, 2 s, 4 s … up to 15 minutes.
+pub fn wait_after(failures: i64) -> Duration {
+    if failures < SLOW_DOWN_AFTER {
+        return Duration::ZERO;
+    }
+    let doublings = u32::try_from(failures - SLOW_DOWN_AFTER)
+        .unwrap_or(u32::MAX)
+        .min(10);
+    Duration::from_secs(1 << doublings).min(Duration::from_mins(15))
+}
+
+/// Session lifetimes.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+    pub secure_cookies: bool,
+}
+
+impl SessionPolicy {
+    /// `__Host-` cookies must be Secure; on plain-http localhost the prefix is dropped.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-atip_session"
+        } else {
+            "atip_session"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized() {
+        assert_eq!(
+            Email::parse("  Ana.Ruiz@Example.ORG ").unwrap().as_str(),
+            "ana.ruiz@example.org"
+        );
+        for bad in [
+            "",
+            "ana",
+            "@example.org",
+            "ana@",
+            "ana@example",
+            "a b@example.org",
+            "a@b@example.org",
+        ] {
+            assert_eq!(Email::parse(bad), Err(BadEmail), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_wait_grows_after_five_failures() {
+        assert_eq!(wait_after(4), Duration::ZERO);
+        assert_eq!(wait_after(5), Duration::from_secs(1));
+        assert_eq!(wait_after(7), Duration::from_secs(4));
+        assert_eq!(wait_after(100), Duration::from_mins(15));
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_emails_are_lower_case_and_trimmed(raw in "\\PC{0,80}") {
+            if let Ok(email) = Email::parse(&raw) {
+                prop_assert_eq!(email.as_str(), raw.trim().to_lowercase());
+                prop_assert!(email.as_str().contains('@'));
+            }
+        }
+    }
+}

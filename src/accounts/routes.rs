@@ -1,0 +1,240 @@
+//! Sign-in and sign-out forms, the account page and `/api/v1/me`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use serde::Deserialize;
+
+use super::service::{self, SignIn};
+use crate::app::AppState;
+use crate::kernel::auth::Principal;
+use crate::kernel::auth::password::Password;
+use crate::kernel::auth::token::{random_token, same_secret};
+use crate::kernel::web::{ApiError, HtmlError, Shell};
+
+/// The double-submit cookie that protects the sign-in form, which has no session yet.
+const SIGN_IN_CSRF_COOKIE: &str = "atip_signin_csrf";
+
+#[derive(Template)]
+#[template(path = "accounts/sign_in.html")]
+struct SignInPage {
+    shell: Shell,
+    csrf: String,
+    next: String,
+    email: String,
+    problem: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+/// Only paths on this site: never an absolute URL someone could slip in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/account".to_owned(),
+    }
+}
+
+fn render(page: &impl Template) -> Result<String, HtmlError> {
+    page.render().map_err(|e| HtmlError::Internal(e.into()))
+}
+
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    Query(q): Query<NextParam>,
+) -> Result<Response, HtmlError> {
+    let csrf = random_token()?;
+    let page = SignInPage {
+        shell: Shell::current(),
+        csrf: csrf.clone(),
+        next: safe_next(q.next.as_deref()),
+        email: String::new(),
+        problem: None,
+    };
+    let mut response = Html(render(&page)?).into_response();
+    set_cookie(
+        &mut response,
+        &csrf_cookie(&csrf, state.sessions.secure_cookies),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, HtmlError> {
+    let cookie = read_cookie(&headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
+    if cookie.is_empty() || !same_secret(&cookie, &form.csrf) {
+        return Err(HtmlError::Forbidden);
+    }
+    let next = safe_next(form.next.as_deref());
+    let password = Password::new(form.password);
+    let shell = Shell::current();
+    let (status, problem, retry) =
+        match service::sign_in(&state.db, &form.email, &password, state.sessions).await? {
+            SignIn::Session { token } => {
+                let mut response = Redirect::to(&next).into_response();
+                set_cookie(&mut response, &session_cookie(&state, &token));
+                set_cookie(
+                    &mut response,
+                    &format!(
+                        "{SIGN_IN_CSRF_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+                    ),
+                );
+                return Ok(response);
+            }
+            SignIn::Refused => (
+                StatusCode::UNAUTHORIZED,
+                shell.tr.t("sign-in-refused"),
+                None,
+            ),
+            SignIn::Wait(wait) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                shell.tr.t("sign-in-wait"),
+                Some(wait.as_secs().max(1)),
+            ),
+        };
+    let page = SignInPage {
+        shell,
+        csrf: form.csrf,
+        next,
+        email: form.email,
+        problem: Some(problem),
+    };
+    let mut response = (status, Html(render(&page)?)).into_response();
+    if let Some(secs) = retry {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+    everywhere: Option<String>,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Form(form): Form<SignOutForm>,
+) -> Result<Response, HtmlError> {
+    let expected = principal
+        .session
+        .as_ref()
+        .map(|s| s.csrf_token.as_str())
+        .unwrap_or_default();
+    if expected.is_empty() || !same_secret(expected, &form.csrf) {
+        return Err(HtmlError::Forbidden);
+    }
+    service::sign_out(&state.db, &principal, form.everywhere.is_some()).await?;
+    let mut response = Redirect::to("/").into_response();
+    set_cookie(&mut response, &clear_session_cookie(&state));
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+struct AccountPage {
+    shell: Shell,
+    principal: Principal,
+    roles: String,
+    csrf: String,
+}
+
+pub async fn account(
+    Extension(principal): Extension<Principal>,
+) -> Result<Html<String>, HtmlError> {
+    let page = AccountPage {
+        shell: Shell::current(),
+        roles: principal
+            .roles
+            .iter()
+            .map(|r| r.id())
+            .collect::<Vec<_>>()
+            .join(", "),
+        csrf: principal
+            .session
+            .as_ref()
+            .map(|s| s.csrf_token.clone())
+            .unwrap_or_default(),
+        principal,
+    };
+    Ok(Html(render(&page)?))
+}
+
+/// The signed-in principal.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    responses(
+        (status = 200, description = "Who is signed in", body = Principal),
+        (status = 401, description = "Nobody is signed in", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn me(Extension(principal): Extension<Principal>) -> Result<Json<Principal>, ApiError> {
+    Ok(Json(principal))
+}
+
+fn set_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+fn secure_attr(secure: bool) -> &'static str {
+    if secure { "; Secure" } else { "" }
+}
+
+fn csrf_cookie(value: &str, secure: bool) -> String {
+    format!(
+        "{SIGN_IN_CSRF_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        secure_attr(secure)
+    )
+}
+
+fn session_cookie(state: &AppState, token: &str) -> String {
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{}",
+        state.sessions.cookie_name(),
+        secure_attr(state.sessions.secure_cookies)
+    )
+}
+
+fn clear_session_cookie(state: &AppState) -> String {
+    format!(
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        state.sessions.cookie_name(),
+        secure_attr(state.sessions.secure_cookies)
+    )
+}
+
+/// The value of cookie `name`, if the request sent it.
+pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}

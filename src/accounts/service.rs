@@ -1,0 +1,337 @@
+//! Account use cases: each decision audited in the same transaction as its change.
+
+use std::time::Duration;
+
+use scoped_futures::ScopedFutureExt;
+
+use super::model::{Email, LOCK_AFTER, NewUser, SessionPolicy, Status, wait_after};
+use super::store::{self, SessionRow, UserRow};
+use crate::kernel::audit::{self, Event, Outcome};
+use crate::kernel::auth::password::{self, Password, WeakPassword};
+use crate::kernel::auth::token::{random_token, stored_form};
+use crate::kernel::auth::{Principal, Role, SessionRef, UserId};
+use crate::kernel::db::{Db, Retryable};
+use crate::kernel::time::{micros, now_micros};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Weak(#[from] WeakPassword),
+    #[error("an account with this email already exists")]
+    DuplicateEmail,
+    #[error("an organization-scoped role needs --org, and the organization must exist")]
+    Organization,
+    #[error("no account has this email")]
+    UnknownEmail,
+    #[error("at least one role is needed")]
+    NoRole,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Retryable for AccountError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Db(e) if e.is_retryable())
+    }
+}
+
+/// Creates an account (from the CLI or the demo). The password must be strong.
+pub async fn create_user(db: &Db, user: NewUser) -> Result<UserId, AccountError> {
+    if user.roles.is_empty() {
+        return Err(AccountError::NoRole);
+    }
+    if user.roles.iter().any(|r| r.is_org_scoped()) && user.organization.is_none() {
+        return Err(AccountError::Organization);
+    }
+    password::check_strength(&user.password, &[user.email.as_str(), &user.display_name])?;
+    let hash = password::hash(&user.password).await?;
+    let id = UserId::new();
+    db.transaction(|tx| {
+        async {
+            let now = now_micros();
+            store::insert_user(
+                tx,
+                &id.to_string(),
+                user.email.as_str(),
+                &user.display_name,
+                &hash,
+                user.organization.map(|o| o.to_string()),
+                now,
+            )
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => AccountError::DuplicateEmail,
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    AccountError::Organization
+                }
+                _ => AccountError::Db(e),
+            })?;
+            for role in &user.roles {
+                store::insert_role(tx, &id.to_string(), *role).await?;
+            }
+            let event = Event {
+                action: "user.create",
+                object_type: Some("user"),
+                object_id: Some(id.to_string()),
+                org_id: user.organization.map(|o| o.to_string()),
+                ..Event::default()
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok(id)
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: the cookie value to set.
+    Session { token: String },
+    /// Wrong email or password, or an account that is locked or disabled. One answer
+    /// for all, so the form does not tell which emails have accounts.
+    Refused,
+    /// Too many failures in a row: try again after this long.
+    Wait(Duration),
+}
+
+pub async fn sign_in(
+    db: &Db,
+    email: &str,
+    password: &Password,
+    policy: SessionPolicy,
+) -> Result<SignIn, AccountError> {
+    let user = match Email::parse(email) {
+        Ok(email) => store::by_email(db.reader(), email.as_str()).await?,
+        Err(_) => None,
+    };
+    let now = now_micros();
+    if let Some(u) = &user {
+        let wait = wait_after(u.failed_signins);
+        let waited = now - u.last_failed_at.unwrap_or(0);
+        if u.status == "active" && micros(wait) > waited {
+            record(db, Some(u), "sign_in", Outcome::Denied).await?;
+            let left = micros(wait) - waited;
+            return Ok(SignIn::Wait(Duration::from_micros(
+                u64::try_from(left).unwrap_or(1),
+            )));
+        }
+    }
+    let matched =
+        password::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let user = match (user, matched) {
+        (Some(user), true) => user,
+        (user, _) => {
+            // Unknown emails are audited without an object: the attempt, not the guess.
+            record_failure(db, user.as_ref()).await?;
+            return Ok(SignIn::Refused);
+        }
+    };
+    if user.status != Status::Active.as_str() {
+        record(db, Some(&user), "sign_in", Outcome::Denied).await?;
+        return Ok(SignIn::Refused);
+    }
+    let token = random_token()?;
+    let session = SessionRow {
+        id: stored_form(&token),
+        user_id: user.id.clone(),
+        csrf_token: random_token()?,
+        last_seen_at: now,
+        expires_at: now + micros(policy.absolute),
+    };
+    db.transaction(|tx| {
+        async {
+            store::reset_failures(tx, &user.id, now).await?;
+            store::insert_session(tx, &session, now).await?;
+            audit::append(tx, &user_event(&user, "sign_in"), Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(SignIn::Session { token })
+}
+
+fn user_event<'a>(user: &UserRow, action: &'a str) -> Event<'a> {
+    Event {
+        actor_id: Some(user.id.clone()),
+        org_id: user.org_id.clone(),
+        action,
+        object_type: Some("user"),
+        object_id: Some(user.id.clone()),
+        ..Event::default()
+    }
+}
+
+async fn record(
+    db: &Db,
+    user: Option<&UserRow>,
+    action: &str,
+    outcome: Outcome,
+) -> Result<(), AccountError> {
+    db.transaction(|tx| {
+        async {
+            let event = user.map_or_else(
+                || Event {
+                    action,
+                    ..Event::default()
+                },
+                |u| user_event(u, action),
+            );
+            audit::append(tx, &event, outcome).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+async fn record_failure(db: &Db, user: Option<&UserRow>) -> Result<(), AccountError> {
+    db.transaction(|tx| {
+        async {
+            let now = now_micros();
+            let event = match user {
+                Some(u) => {
+                    store::record_failure(tx, &u.id, now, LOCK_AFTER).await?;
+                    user_event(u, "sign_in")
+                }
+                None => Event {
+                    action: "sign_in",
+                    ..Event::default()
+                },
+            };
+            audit::append(tx, &event, Outcome::Failure).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// The principal for a session cookie, if the session is alive and its account active.
+/// A session idle too long or past its absolute end is deleted.
+pub async fn resolve_session(
+    db: &Db,
+    token: &str,
+    policy: SessionPolicy,
+) -> Result<Option<Principal>, AccountError> {
+    let id = stored_form(token);
+    let Some(session) = store::session(db.reader(), &id).await? else {
+        return Ok(None);
+    };
+    let now = now_micros();
+    if now >= session.expires_at || now - session.last_seen_at >= micros(policy.idle) {
+        db.transaction(|tx| store::delete_session(tx, &id).scope_boxed())
+            .await?;
+        return Ok(None);
+    }
+    let Some(user) = store::by_id(db.reader(), &session.user_id).await? else {
+        return Ok(None);
+    };
+    if user.status != Status::Active.as_str() {
+        return Ok(None);
+    }
+    // Saving every request's time would make every read a write; a minute is precise
+    // enough for a 15-minute idle limit.
+    if now - session.last_seen_at > 60_000_000 {
+        store::touch_session(db.writer(), &id, now).await?;
+    }
+    let roles = store::roles(db.reader(), &user.id).await?;
+    Ok(Some(Principal {
+        id: user
+            .id
+            .parse()
+            .map_err(|e: uuid::Error| anyhow::anyhow!("users.id: {e}"))?,
+        email: user.email,
+        display_name: user.display_name,
+        roles,
+        organization_id: user.org_id.and_then(|o| o.parse().ok()),
+        session: Some(SessionRef {
+            id,
+            csrf_token: session.csrf_token,
+        }),
+    }))
+}
+
+/// Ends this session, or every session of the account.
+pub async fn sign_out(
+    db: &Db,
+    principal: &Principal,
+    everywhere: bool,
+) -> Result<(), AccountError> {
+    let user_id = principal.id.to_string();
+    let role = principal.main_role().map(Role::id);
+    db.transaction(|tx| {
+        async {
+            if everywhere {
+                store::delete_user_sessions(tx, &user_id).await?;
+            } else if let Some(session) = &principal.session {
+                store::delete_session(tx, &session.id).await?;
+            }
+            let event = Event {
+                actor_id: Some(user_id.clone()),
+                actor_role: role,
+                org_id: principal.organization_id.map(|o| o.to_string()),
+                action: if everywhere {
+                    "sign_out.everywhere"
+                } else {
+                    "sign_out"
+                },
+                object_type: Some("user"),
+                object_id: Some(user_id.clone()),
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Locks, unlocks (to active) or disables an account; ends its sessions unless unlocking.
+pub async fn set_status(db: &Db, email: &str, status: Status) -> Result<(), AccountError> {
+    let email = Email::parse(email).map_err(|_| AccountError::UnknownEmail)?;
+    let user = store::by_email(db.reader(), email.as_str())
+        .await?
+        .ok_or(AccountError::UnknownEmail)?;
+    let action = match status {
+        Status::Active => "user.unlock",
+        Status::Locked => "user.lock",
+        Status::Disabled => "user.disable",
+    };
+    db.transaction(|tx| {
+        async {
+            store::set_status(tx, &user.id, status.as_str(), now_micros()).await?;
+            if status != Status::Active {
+                store::delete_user_sessions(tx, &user.id).await?;
+            }
+            let event = Event {
+                actor_id: None,
+                ..user_event(&user, action)
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// The current status of an account, for the CLI and tests.
+pub async fn status(db: &Db, email: &str) -> Result<Option<Status>, AccountError> {
+    let email = Email::parse(email).map_err(|_| AccountError::UnknownEmail)?;
+    Ok(store::by_email(db.reader(), email.as_str())
+        .await?
+        .and_then(|u| Status::parse(&u.status)))
+}
+
+impl From<AccountError> for crate::kernel::web::HtmlError {
+    fn from(err: AccountError) -> Self {
+        // The forms that reach these paths have already been checked; whatever is
+        // left is ours to fix.
+        Self::Internal(anyhow::Error::new(err))
+    }
+}

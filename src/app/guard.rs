@@ -1,0 +1,129 @@
+//! Who is asking, and may they: resolves the session cookie to a principal, checks
+//! forms come from this site, and enforces each route's declared policy.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::AppState;
+use crate::accounts::routes::read_cookie;
+use crate::accounts::service;
+use crate::kernel::auth::Principal;
+use crate::kernel::authz::{self, Decision, Policy, Resource};
+use crate::kernel::web::error::is_api;
+use crate::kernel::web::{ApiError, HtmlError};
+
+/// Puts the signed-in principal, if any, in the request's extensions.
+pub async fn resolve_principal(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = read_cookie(request.headers(), state.sessions.cookie_name()) {
+        match service::resolve_session(&state.db, &token, state.sessions).await {
+            Ok(Some(principal)) => {
+                request.extensions_mut().insert(principal);
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::error!(error = ?err, "could not check a session");
+                return error_for(request.uri().path(), Failure::Internal);
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Refuses state-changing requests sent from another site (the first CSRF defence;
+/// forms also carry a token).
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if changes_state && !from_this_site(&request) {
+        tracing::warn!("refused a cross-site request");
+        return error_for(request.uri().path(), Failure::Forbidden);
+    }
+    next.run(request).await
+}
+
+fn from_this_site(request: &Request) -> bool {
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        (Some(_), None) => false,
+        // Non-browser clients send neither; they cannot ride a victim's cookies.
+        (None, _) => true,
+    }
+}
+
+/// Applies the route's declared policy; a matched route without one is refused.
+pub async fn enforce(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let Some(route) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+    else {
+        return next.run(request).await;
+    };
+    let Some(policy) = authz::policy_for(request.method().as_str(), &route) else {
+        if authz::is_declared(&route) {
+            // Another method of a declared route: the router answers 405.
+            return next.run(request).await;
+        }
+        tracing::error!(route = %route, "route has no declared policy; refusing");
+        return error_for(&path, Failure::Forbidden);
+    };
+    let Policy::Requires(action) = policy else {
+        return next.run(request).await;
+    };
+    match authz::authorize(
+        request.extensions().get::<Principal>(),
+        action,
+        Resource::Global,
+    ) {
+        Decision::Allow => next.run(request).await,
+        Decision::SignInRequired if !is_api(&path) && request.method() == Method::GET => {
+            let next_path = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+            Redirect::to(&format!("/sign-in?next={next_path}")).into_response()
+        }
+        Decision::SignInRequired => error_for(&path, Failure::SignIn),
+        Decision::Deny => error_for(&path, Failure::Forbidden),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Failure {
+    SignIn,
+    Forbidden,
+    Internal,
+}
+
+fn error_for(path: &str, failure: Failure) -> Response {
+    if is_api(path) {
+        match failure {
+            Failure::SignIn => ApiError::Unauthorized,
+            Failure::Forbidden => ApiError::Forbidden,
+            Failure::Internal => ApiError::Internal(anyhow::anyhow!("session check failed")),
+        }
+        .into_response()
+    } else {
+        match failure {
+            Failure::SignIn => HtmlError::Unauthorized,
+            Failure::Forbidden => HtmlError::Forbidden,
+            Failure::Internal => HtmlError::Internal(anyhow::anyhow!("session check failed")),
+        }
+        .into_response()
+    }
+}

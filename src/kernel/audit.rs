@@ -1,0 +1,218 @@
+//! The audit log: append-only, hash-chained, written in the same transaction as the
+//! change it records. Events say who did what to which object and how it ended; never
+//! the personal values themselves.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, FromRow};
+
+use super::counters;
+use super::db::Db;
+use super::time::now_micros;
+use super::web::context;
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+/// One event to record. `actor_*` are absent for anonymous attempts and the CLI.
+#[derive(Clone, Debug, Default)]
+pub struct Event<'a> {
+    pub actor_id: Option<String>,
+    pub actor_role: Option<&'a str>,
+    pub org_id: Option<String>,
+    pub action: &'a str,
+    pub object_type: Option<&'a str>,
+    pub object_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, FromRow, Serialize)]
+pub struct Record {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub org_id: Option<String>,
+    pub action: String,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Record {
+    /// The hash over every field but `hash` itself, each length-prefixed so that no two
+    /// different events can write the same text.
+    fn compute_hash(&self) -> String {
+        let mut text = String::new();
+        let fields: [Option<&str>; 9] = [
+            Some(&self.prev_hash),
+            Some(&self.action),
+            self.actor_id.as_deref(),
+            self.actor_role.as_deref(),
+            self.org_id.as_deref(),
+            self.object_type.as_deref(),
+            self.object_id.as_deref(),
+            self.request_id.as_deref(),
+            Some(&self.outcome),
+        ];
+        let _ = write!(text, "{}|{}|", self.seq, self.at);
+        for field in fields {
+            match field {
+                Some(f) => {
+                    let _ = write!(text, "{}:{f}|", f.len());
+                }
+                None => text.push_str("-|"),
+            }
+        }
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// Appends `event` inside the caller's transaction. The counter row's lock serializes
+/// appends from every server process until commit, so the chain has one order.
+pub async fn append(
+    conn: &mut AnyConnection,
+    event: &Event<'_>,
+    outcome: Outcome,
+) -> Result<i64, sqlx::Error> {
+    let seq = counters::next(conn, "audit").await?;
+    let prev_hash: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+            .bind(seq - 1)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let request_id = Some(context::current().request_id).filter(|id| !id.is_empty());
+    let mut record = Record {
+        seq,
+        at: now_micros(),
+        actor_id: event.actor_id.clone(),
+        actor_role: event.actor_role.map(str::to_owned),
+        org_id: event.org_id.clone(),
+        action: event.action.to_owned(),
+        object_type: event.object_type.map(str::to_owned),
+        object_id: event.object_id.clone(),
+        request_id,
+        outcome: outcome.as_str().to_owned(),
+        prev_hash: prev_hash.unwrap_or_else(|| GENESIS.to_owned()),
+        hash: String::new(),
+    };
+    record.hash = record.compute_hash();
+    sqlx::query(
+        "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(record.seq)
+    .bind(record.at)
+    .bind(record.actor_id)
+    .bind(record.actor_role)
+    .bind(record.org_id)
+    .bind(record.action)
+    .bind(record.object_type)
+    .bind(record.object_id)
+    .bind(record.request_id)
+    .bind(record.outcome)
+    .bind(record.prev_hash)
+    .bind(record.hash)
+    .execute(conn)
+    .await?;
+    Ok(seq)
+}
+
+/// Events with `seq > after`, oldest first.
+pub async fn page(db: &Db, after: i64, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, prev_hash, hash \
+         FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Broken {
+    #[error("audit event {seq} is missing (the one before it is {previous})")]
+    Missing { seq: i64, previous: i64 },
+    #[error("audit event {seq} does not follow the event before it (its previous-hash differs)")]
+    Unlinked { seq: i64 },
+    #[error(
+        "audit event {seq} was changed after it was written (its hash does not match its content)"
+    )]
+    Altered { seq: i64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Broken(#[from] Broken),
+    #[error("reading the audit log failed: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Walks the whole chain; returns the number of events, or the first broken link.
+pub async fn verify(db: &Db) -> Result<i64, VerifyError> {
+    let mut last_seq = 0;
+    let mut last_hash = GENESIS.to_owned();
+    loop {
+        let batch = page(db, last_seq, 1000).await?;
+        if batch.is_empty() {
+            return Ok(last_seq);
+        }
+        for record in batch {
+            if record.seq != last_seq + 1 {
+                return Err(Broken::Missing {
+                    seq: last_seq + 1,
+                    previous: last_seq,
+                }
+                .into());
+            }
+            if record.prev_hash != last_hash {
+                return Err(Broken::Unlinked { seq: record.seq }.into());
+            }
+            if record.compute_hash() != record.hash {
+                return Err(Broken::Altered { seq: record.seq }.into());
+            }
+            last_seq = record.seq;
+            last_hash = record.hash;
+        }
+    }
+}
+
+/// Events at or after `since` (microseconds), oldest first, as JSON lines.
+pub async fn export(db: &Db, since: i64, out: &mut impl std::io::Write) -> anyhow::Result<usize> {
+    let mut last_seq = 0;
+    let mut written = 0;
+    loop {
+        let batch = page(db, last_seq, 1000).await?;
+        let Some(last) = batch.last() else {
+            return Ok(written);
+        };
+        last_seq = last.seq;
+        for record in batch.iter().filter(|r| r.at >= since) {
+            serde_json::to_writer(&mut *out, record)?;
+            out.write_all(b"\n")?;
+            written += 1;
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! THE policy: every access decision in atip is made by `authorize`, and every route
+//! declares the action it needs in `ROUTES`. Handlers and services call `authorize`;
+//! stores never decide. A route with no entry here is refused (fail closed).
+
+use std::fmt::Write as _;
+
+use crate::kernel::auth::{Principal, Role};
+use crate::orgs::model::OrgId;
+
+/// Something a principal may want to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// See one's own account (`/account`, `/api/v1/me`) and sign out.
+    UseOwnAccount,
+    /// List the organizations taking part in the program.
+    ListOrganizations,
+    /// Browse and export the audit log.
+    ReadAuditLog,
+}
+
+impl Action {
+    pub const ALL: [Action; 3] = [
+        Self::UseOwnAccount,
+        Self::ListOrganizations,
+        Self::ReadAuditLog,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::UseOwnAccount => "use own account",
+            Self::ListOrganizations => "list organizations",
+            Self::ReadAuditLog => "read audit log",
+        }
+    }
+}
+
+/// What an action is about: the whole system or one organization's records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Global,
+    Organization(OrgId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Nobody is signed in.
+    SignInRequired,
+    Deny,
+}
+
+/// Decides whether `principal` may do `action` on `resource`.
+pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resource) -> Decision {
+    let Some(principal) = principal else {
+        return Decision::SignInRequired;
+    };
+    let role_allows = principal.roles.iter().any(|role| allows(*role, action));
+    let in_scope = match resource {
+        Resource::Global => true,
+        Resource::Organization(org) => {
+            // Organization-scoped roles reach only their own organization's records.
+            principal
+                .roles
+                .iter()
+                .any(|r| !r.is_org_scoped() || principal.organization_id == Some(org))
+        }
+    };
+    if role_allows && in_scope {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
+}
+
+/// The role table. The system administrator manages users, keys and configuration
+/// and reads the audit log; by default it has no access to victim records.
+fn allows(role: Role, action: Action) -> bool {
+    match action {
+        Action::UseOwnAccount | Action::ListOrganizations => true,
+        Action::ReadAuditLog => matches!(role, Role::SystemAdmin),
+    }
+}
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in principal allowed to do this action.
+    Requires(Action),
+}
+
+pub struct RouteRule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub policy: Policy,
+}
+
+const fn rule(method: &'static str, path: &'static str, policy: Policy) -> RouteRule {
+    RouteRule {
+        method,
+        path,
+        policy,
+    }
+}
+
+/// Every route and its policy. The router refuses any route missing here, and the
+/// matrix test calls each of them as every role.
+pub const ROUTES: &[RouteRule] = &[
+    rule("GET", "/", Policy::Public),
+    rule("GET", "/healthz", Policy::Public),
+    rule("GET", "/readyz", Policy::Public),
+    // Restrict /metrics to the monitoring network at the proxy (see the operator guide).
+    rule("GET", "/metrics", Policy::Public),
+    rule("GET", "/static/{*path}", Policy::Public),
+    rule("GET", "/api/openapi.json", Policy::Public),
+    rule("GET", "/api/docs", Policy::Public),
+    rule("GET", "/sign-in", Policy::Public),
+    rule("POST", "/sign-in", Policy::Public),
+    rule("POST", "/sign-out", Policy::Requires(Action::UseOwnAccount)),
+    rule("GET", "/account", Policy::Requires(Action::UseOwnAccount)),
+    rule("GET", "/api/v1/me", Policy::Requires(Action::UseOwnAccount)),
+    rule(
+        "GET",
+        "/api/v1/organizations",
+        Policy::Requires(Action::ListOrganizations),
+    ),
+    rule(
+        "GET",
+        "/api/v1/organizations/{id}",
+        Policy::Requires(Action::ListOrganizations),
+    ),
+];
+
+/// The policy for a matched route; HEAD follows GET.
+pub fn policy_for(method: &str, path: &str) -> Option<Policy> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == path)
+        .map(|r| r.policy)
+}
+
+/// Whether any method of `path` has a policy.
+pub fn is_declared(path: &str) -> bool {
+    ROUTES.iter().any(|r| r.path == path)
+}
+
+/// The route matrix as a Markdown table (`atip authz matrix`, docs/authz-matrix.md).
+pub fn matrix_markdown() -> String {
+    let mut out = String::from("| route | action | anonymous |");
+    for role in Role::ALL {
+        let _ = write!(out, " {role} |");
+    }
+    out.push_str("\n|---|---|---|");
+    for _ in Role::ALL {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for route in ROUTES {
+        let (action, anonymous) = match route.policy {
+            Policy::Public => ("public", "yes"),
+            Policy::Requires(a) => (a.name(), "sign in"),
+        };
+        let _ = write!(
+            out,
+            "| `{} {}` | {action} | {anonymous} |",
+            route.method, route.path
+        );
+        for role in Role::ALL {
+            let cell = match route.policy {
+                Policy::Public => "yes",
+                Policy::Requires(a) if allows(role, a) => "yes",
+                Policy::Requires(_) => "no",
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::auth::UserId;
+
+    fn principal(role: Role, org: Option<OrgId>) -> Principal {
+        Principal {
+            id: UserId::new(),
+            email: "x@example.org".into(),
+            display_name: "X".into(),
+            roles: vec![role],
+            organization_id: org,
+            session: None,
+        }
+    }
+
+    #[test]
+    fn nobody_signed_in_must_sign_in() {
+        for action in Action::ALL {
+            assert_eq!(
+                authorize(None, action, Resource::Global),
+                Decision::SignInRequired
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_system_administrator_reads_the_audit_log() {
+        for role in Role::ALL {
+            let expected = if role == Role::SystemAdmin {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            };
+            assert_eq!(
+                authorize(
+                    Some(&principal(role, None)),
+                    Action::ReadAuditLog,
+                    Resource::Global
+                ),
+                expected,
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn scoped_roles_reach_only_their_own_organization() {
+        let mine = OrgId::new();
+        let theirs = OrgId::new();
+        let staff = principal(Role::ProviderCaseManager, Some(mine));
+        let action = Action::ListOrganizations;
+        assert_eq!(
+            authorize(Some(&staff), action, Resource::Organization(mine)),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(Some(&staff), action, Resource::Organization(theirs)),
+            Decision::Deny
+        );
+        let advocate = principal(Role::HotlineAdvocate, None);
+        assert_eq!(
+            authorize(Some(&advocate), action, Resource::Organization(theirs)),
+            Decision::Allow
+        );
+    }
+
+    #[test]
+    fn every_route_is_declared_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method, r.path)),
+                "{} {} declared twice",
+                r.method,
+                r.path
+            );
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The authorization matrix: every declared route, called as nobody, as every role and
+//! as a user of another organization, answers as the policy says.
+
+use atip::kernel::auth::Role;
+use atip::kernel::authz::{self, Policy, ROUTES};
+use atip::orgs::model::{OrgId, OrgKind};
+use atip::orgs::service as orgs;
+use reqwest::StatusCode;
+
+use crate::helpers::{Backend, Session, TestApp};
+use crate::on_both_databases;
+use crate::storage::org;
+
+on_both_databases! {
+    every_route_answers_every_role_as_the_policy_says;
+}
+
+struct Caller {
+    label: String,
+    role: Option<Role>,
+    credentials: Option<(String, String)>,
+    session: Option<Session>,
+}
+
+async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (home, other) = (OrgId::new(), OrgId::new());
+    orgs::create_many(
+        &app.db,
+        &[
+            (home, org("Home NGO", OrgKind::NationalGrantee, None)),
+            (other, org("Other NGO", OrgKind::NationalGrantee, None)),
+        ],
+    )
+    .await
+    .unwrap();
+
+    let mut callers = vec![Caller {
+        label: "anonymous".into(),
+        role: None,
+        credentials: None,
+        session: None,
+    }];
+    let mut accounts: Vec<(String, Role, Option<OrgId>)> = Role::ALL
+        .iter()
+        .map(|r| (r.id().to_owned(), *r, r.is_org_scoped().then_some(home)))
+        .collect();
+    accounts.push((
+        "provider-case-manager of another organization".into(),
+        Role::ProviderCaseManager,
+        Some(other),
+    ));
+    for (label, role, organization) in accounts {
+        let (email, password) = app.user(role, organization).await;
+        let session = app.sign_in(&email, &password).await;
+        callers.push(Caller {
+            label,
+            role: Some(role),
+            credentials: Some((email, password)),
+            session: Some(session),
+        });
+    }
+
+    // Routes that end the session go last.
+    let mut routes: Vec<_> = ROUTES.iter().collect();
+    routes.sort_by_key(|r| r.method == "POST");
+    let mut failures = Vec::new();
+    for caller in &callers {
+        for route in &routes {
+            let path = route
+                .path
+                .replace("{id}", &home.to_string())
+                .replace("{*path}", "atip.css");
+            let status = call(&app, caller, route.method, &path).await;
+            let expected = expectation(caller, route.method, route.path, route.policy);
+            if !expected.contains(&status) {
+                failures.push(format!(
+                    "{} {} as {}: got {status}, expected one of {expected:?}",
+                    route.method, route.path, caller.label
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> StatusCode {
+    match (method, path) {
+        ("GET", _) => {
+            let mut request = app.client.get(app.url(path));
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            request.send().await.unwrap().status()
+        }
+        ("POST", "/sign-in") => {
+            let (email, password) = caller
+                .credentials
+                .clone()
+                .unwrap_or_else(|| ("nobody@example.org".into(), "not a password".into()));
+            app.post_sign_in(&email, &password).await.status()
+        }
+        ("POST", "/sign-out") => {
+            let mut request = app.client.post(app.url(path));
+            let mut form = vec![("csrf", String::new())];
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+                form = vec![("csrf", session.csrf.clone())];
+            }
+            request.form(&form).send().await.unwrap().status()
+        }
+        other => panic!("the matrix test does not know how to call {other:?}; teach it"),
+    }
+}
+
+fn expectation(caller: &Caller, method: &str, path: &str, policy: Policy) -> Vec<StatusCode> {
+    let is_api = path.starts_with("/api/");
+    match policy {
+        Policy::Public if method == "POST" && path == "/sign-in" => {
+            // The form answers: signed in (303) with good credentials, refused (401) without.
+            if caller.credentials.is_some() {
+                vec![StatusCode::SEE_OTHER]
+            } else {
+                vec![StatusCode::UNAUTHORIZED]
+            }
+        }
+        Policy::Public => vec![StatusCode::OK],
+        Policy::Requires(action) => match caller.role {
+            None if is_api || method != "GET" => vec![StatusCode::UNAUTHORIZED],
+            None => vec![StatusCode::SEE_OTHER],
+            Some(role) => {
+                let principal = atip::kernel::auth::Principal {
+                    id: atip::kernel::auth::UserId::new(),
+                    email: String::new(),
+                    display_name: String::new(),
+                    roles: vec![role],
+                    organization_id: None,
+                    session: None,
+                };
+                match authz::authorize(Some(&principal), action, authz::Resource::Global) {
+                    authz::Decision::Allow if method == "POST" => vec![StatusCode::SEE_OTHER],
+                    authz::Decision::Allow => vec![StatusCode::OK],
+                    _ => vec![StatusCode::FORBIDDEN],
+                }
+            }
+        },
+    }
+}
+
+#[tokio::test]
+async fn every_documented_api_route_has_a_declared_policy() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, doc) = app.get_json("/api/openapi.json").await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            assert!(
+                authz::policy_for(&method, path).is_some(),
+                "{method} {path} has no policy in kernel::authz::ROUTES"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_published_matrix_matches_the_policy() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/authz-matrix.md"))
+        .unwrap();
+    assert!(
+        doc.contains(&authz::matrix_markdown()),
+        "docs/authz-matrix.md is out of date: regenerate it with `atip authz matrix`"
+    );
+}
