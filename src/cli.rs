@@ -42,6 +42,18 @@ enum Command {
     /// Show the authorization policy.
     #[command(subcommand)]
     Authz(AuthzCommand),
+    /// Manage the encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new master key, re-wrap every data key with it, and retire the old one.
+    /// Servers keep running; restart them afterwards so they load the new key file.
+    Rotate(CommonArgs),
+    /// Show the master key's and the data keys' ages.
+    Status(CommonArgs),
 }
 
 #[derive(Subcommand)]
@@ -61,6 +73,9 @@ enum UserCommand {
         /// The name shown in the interface (default: the email).
         #[arg(long)]
         name: Option<String>,
+        /// An on-call phone number with its country code (stored encrypted).
+        #[arg(long)]
+        phone: Option<String>,
         /// Read the password from standard input (required, so it never sits in the
         /// shell history).
         #[arg(long, required = true)]
@@ -194,6 +209,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::User(command) => user(command).await,
         Command::Audit(command) => audit(command).await,
+        Command::Keys(command) => keys(command).await,
         Command::Authz(AuthzCommand::Matrix) => {
             print!("{}", crate::kernel::authz::matrix_markdown());
             Ok(())
@@ -225,7 +241,7 @@ async fn run(command: Command) -> Result<(), Failure> {
             config.demo = true;
             init_logging(&config);
             let app = Application::build(&config).await?;
-            let seeded = demo::seed(app.db(), args.seed, args.scale)
+            let seeded = demo::seed(app.db(), app.crypto(), args.seed, args.scale)
                 .await
                 .map_err(|e| Failure::Demo(e.to_string()))?;
             let addr = app.local_addr();
@@ -267,6 +283,47 @@ async fn open(args: &CommonArgs) -> Result<crate::kernel::db::Db, Failure> {
     Ok(crate::app::open_database(&config).await?)
 }
 
+async fn open_with_keys(
+    args: &CommonArgs,
+) -> Result<(crate::kernel::db::Db, crate::kernel::crypto::Crypto), Failure> {
+    let config = load(Config::default(), args, None)?;
+    init_logging(&config);
+    let db = crate::app::open_database(&config).await?;
+    let crypto = crate::app::open_keys(&config, db.clone())?;
+    Ok((db, crypto))
+}
+
+async fn keys(command: KeysCommand) -> Result<(), Failure> {
+    let (KeysCommand::Rotate(args) | KeysCommand::Status(args)) = &command;
+    let (db, crypto) = open_with_keys(args).await?;
+    let result = match command {
+        KeysCommand::Rotate(_) => crypto.rotate().await.map(|r| {
+            println!(
+                "new master key {}; {} data keys re-wrapped; the old master key is retired",
+                r.new_master_key, r.data_keys
+            );
+        }),
+        KeysCommand::Status(_) => crypto.status().await.map(|s| {
+            let now = crate::kernel::time::now_micros();
+            let days = |t: i64| (now - t) / 86_400_000_000;
+            println!(
+                "master key {} is {} days old",
+                s.master_key_id,
+                days(s.master_created_at)
+            );
+            for (scope, created, rewrapped) in s.data_keys {
+                println!(
+                    "data key {scope}: {} days old, re-wrapped {} days ago",
+                    days(created),
+                    days(rewrapped)
+                );
+            }
+        }),
+    };
+    db.close().await;
+    result.map_err(|e| Failure::Usage(format!("key operation failed: {e}")))
+}
+
 async fn user(command: UserCommand) -> Result<(), Failure> {
     use crate::accounts::model::{Email, NewUser, Status};
     use crate::accounts::service;
@@ -277,8 +334,15 @@ async fn user(command: UserCommand) -> Result<(), Failure> {
             roles,
             org,
             name,
+            phone,
             password_stdin: _,
         } => {
+            let phone = phone
+                .map(|p| {
+                    crate::accounts::model::Phone::parse(&p)
+                        .map_err(|e| Failure::Usage(format!("--phone: {e}")))
+                })
+                .transpose()?;
             let email = Email::parse(&email).map_err(|_| {
                 Failure::Usage(format!("--email {email:?} is not an email address"))
             })?;
@@ -306,15 +370,16 @@ async fn user(command: UserCommand) -> Result<(), Failure> {
             let password = crate::kernel::auth::password::Password::new(
                 password.trim_end_matches(['\r', '\n']).to_owned(),
             );
-            let db = open(&common).await?;
+            let (db, crypto) = open_with_keys(&common).await?;
             let user = NewUser {
                 display_name: name.unwrap_or_else(|| email.as_str().to_owned()),
+                phone,
                 email,
                 roles,
                 organization,
                 password,
             };
-            let id = service::create_user(&db, user).await;
+            let id = service::create_user(&db, &crypto, user).await;
             db.close().await;
             println!("created account {}", id?);
             return Ok(());

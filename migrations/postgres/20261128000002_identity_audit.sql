@@ -1,12 +1,29 @@
 -- Identity (users, roles, sessions) and the hash-chained audit log.
 
+-- Data keys, wrapped by the master key (which lives in a key file, never here).
+-- scope: `org:<id>`, `system` or `blind-index`. Rotation re-wraps: `wrapped` and
+-- `master_key_id` change, the data key inside does not.
+CREATE TABLE data_keys (
+    id            TEXT PRIMARY KEY,
+    scope         TEXT NOT NULL,
+    master_key_id TEXT NOT NULL,
+    wrapped       TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    rewrapped_at  BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX data_keys_scope ON data_keys (scope);
+
 -- Staff accounts. The email is the sign-in name of a staff member, not victim data.
+-- display_name and phone are sealed (see kernel/crypto.rs); phone_index is the blind
+-- index that finds an account by phone number without storing the number.
 -- status: active, locked (too many failed sign-ins; an administrator unlocks),
 -- disabled (the person left). failed_signins drives the growing delay and the lock.
 CREATE TABLE users (
     id             TEXT PRIMARY KEY,
     email          TEXT NOT NULL,
     display_name   TEXT NOT NULL,
+    phone          TEXT,
+    phone_index    TEXT,
     password_hash  TEXT NOT NULL,
     status         TEXT NOT NULL CHECK (status IN ('active', 'locked', 'disabled')),
     org_id         TEXT REFERENCES organizations (id),
@@ -16,6 +33,7 @@ CREATE TABLE users (
     updated_at     BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX users_email ON users (email);
+CREATE INDEX users_phone_index ON users (phone_index);
 
 -- Role identifiers are the stable strings of the CLI and API (`hotline-advocate`, …).
 CREATE TABLE user_roles (

@@ -34,6 +34,40 @@ impl Email {
     }
 }
 
+/// A phone number in E.164 form: `+`, then 8 to 15 digits. Spaces, dashes, dots and
+/// brackets are dropped; a 10-digit number is taken as a U.S. one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phone(String);
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a phone number; write it with its country code, such as +1 555 123 4567")]
+pub struct BadPhone;
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, BadPhone> {
+        let trimmed = raw.trim();
+        let plus = trimmed.starts_with('+');
+        let mut digits = String::new();
+        for c in trimmed.trim_start_matches('+').chars() {
+            match c {
+                '0'..='9' => digits.push(c),
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => return Err(BadPhone),
+            }
+        }
+        let e164 = match (plus, digits.len()) {
+            (false, 10) => format!("+1{digits}"),
+            (true, 8..=15) => format!("+{digits}"),
+            _ => return Err(BadPhone),
+        };
+        Ok(Self(e164))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Active,
@@ -62,6 +96,8 @@ impl Status {
 pub struct NewUser {
     pub email: Email,
     pub display_name: String,
+    /// An on-call phone number, E.164 (`+15551234567`).
+    pub phone: Option<Phone>,
     pub roles: Vec<Role>,
     pub organization: Option<OrgId>,
     pub password: Password,
@@ -136,7 +172,30 @@ mod tests {
         assert_eq!(wait_after(100), Duration::from_mins(15));
     }
 
+    #[test]
+    fn phones_become_e164() {
+        assert_eq!(
+            Phone::parse("(555) 123-4567").unwrap().as_str(),
+            "+15551234567"
+        );
+        assert_eq!(
+            Phone::parse("+52 55 1234 5678").unwrap().as_str(),
+            "+525512345678"
+        );
+        assert_eq!(Phone::parse("12345"), Err(BadPhone));
+        assert_eq!(Phone::parse("555-CALL-NOW"), Err(BadPhone));
+    }
+
     proptest! {
+        #[test]
+        fn parsed_phones_are_plus_and_digits(raw in "\\PC{0,30}") {
+            if let Ok(phone) = Phone::parse(&raw) {
+                prop_assert!(phone.as_str().starts_with('+'));
+                prop_assert!(phone.as_str()[1..].chars().all(|c| c.is_ascii_digit()));
+                prop_assert!((9..=16).contains(&phone.as_str().len()));
+            }
+        }
+
         #[test]
         fn parsed_emails_are_lower_case_and_trimmed(raw in "\\PC{0,80}") {
             if let Ok(email) = Email::parse(&raw) {

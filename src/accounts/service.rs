@@ -4,14 +4,16 @@ use std::time::Duration;
 
 use scoped_futures::ScopedFutureExt;
 
-use super::model::{Email, LOCK_AFTER, NewUser, SessionPolicy, Status, wait_after};
-use super::store::{self, SessionRow, UserRow};
+use super::model::{Email, LOCK_AFTER, NewUser, Phone, SessionPolicy, Status, wait_after};
+use super::store::{self, SealedContact, SessionRow, UserRow};
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::password::{self, Password, WeakPassword};
 use crate::kernel::auth::token::{random_token, stored_form};
 use crate::kernel::auth::{Principal, Role, SessionRef, UserId};
+use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
 use crate::kernel::time::{micros, now_micros};
+use crate::orgs::model::OrgId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -28,7 +30,52 @@ pub enum AccountError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
+    Keys(#[from] CryptoError),
+    #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+fn scope_of(organization: Option<OrgId>) -> Scope {
+    organization.map_or(Scope::System, Scope::Organization)
+}
+
+/// The account with this on-call phone number, found by its blind index.
+pub async fn find_by_phone(
+    db: &Db,
+    crypto: &Crypto,
+    phone: &Phone,
+) -> Result<Option<UserId>, AccountError> {
+    let index = crypto.blind_index("phone", phone.as_str()).await?;
+    let id = store::id_by_phone_index(db.reader(), &index).await?;
+    Ok(id.and_then(|id| id.parse().ok()))
+}
+
+/// An account's name and on-call phone, opened for showing to the account itself.
+pub async fn contact(
+    db: &Db,
+    crypto: &Crypto,
+    id: UserId,
+) -> Result<Option<(String, Option<String>)>, AccountError> {
+    let row_id = id.to_string();
+    let Some(user) = store::by_id(db.reader(), &row_id).await? else {
+        return Ok(None);
+    };
+    let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM users WHERE id = $1")
+        .bind(&row_id)
+        .fetch_one(db.reader())
+        .await?;
+    let name = crypto
+        .open_field("users", "display_name", &row_id, &user.display_name)
+        .await?;
+    let phone = match phone {
+        Some(sealed) => Some(
+            crypto
+                .open_field("users", "phone", &row_id, &sealed)
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Some((name, phone)))
 }
 
 impl Retryable for AccountError {
@@ -38,7 +85,7 @@ impl Retryable for AccountError {
 }
 
 /// Creates an account (from the CLI or the demo). The password must be strong.
-pub async fn create_user(db: &Db, user: NewUser) -> Result<UserId, AccountError> {
+pub async fn create_user(db: &Db, crypto: &Crypto, user: NewUser) -> Result<UserId, AccountError> {
     if user.roles.is_empty() {
         return Err(AccountError::NoRole);
     }
@@ -48,6 +95,25 @@ pub async fn create_user(db: &Db, user: NewUser) -> Result<UserId, AccountError>
     password::check_strength(&user.password, &[user.email.as_str(), &user.display_name])?;
     let hash = password::hash(&user.password).await?;
     let id = UserId::new();
+    let row_id = id.to_string();
+    let scope = scope_of(user.organization);
+    let sealed = SealedContact {
+        display_name: crypto
+            .seal(scope, "users", "display_name", &row_id, &user.display_name)
+            .await?,
+        phone: match &user.phone {
+            Some(p) => Some(
+                crypto
+                    .seal(scope, "users", "phone", &row_id, p.as_str())
+                    .await?,
+            ),
+            None => None,
+        },
+        phone_index: match &user.phone {
+            Some(p) => Some(crypto.blind_index("phone", p.as_str()).await?),
+            None => None,
+        },
+    };
     db.transaction(|tx| {
         async {
             let now = now_micros();
@@ -55,7 +121,7 @@ pub async fn create_user(db: &Db, user: NewUser) -> Result<UserId, AccountError>
                 tx,
                 &id.to_string(),
                 user.email.as_str(),
-                &user.display_name,
+                &sealed,
                 &hash,
                 user.organization.map(|o| o.to_string()),
                 now,
@@ -215,6 +281,7 @@ async fn record_failure(db: &Db, user: Option<&UserRow>) -> Result<(), AccountEr
 /// A session idle too long or past its absolute end is deleted.
 pub async fn resolve_session(
     db: &Db,
+    crypto: &Crypto,
     token: &str,
     policy: SessionPolicy,
 ) -> Result<Option<Principal>, AccountError> {
@@ -240,13 +307,16 @@ pub async fn resolve_session(
         store::touch_session(db.writer(), &id, now).await?;
     }
     let roles = store::roles(db.reader(), &user.id).await?;
+    let display_name = crypto
+        .open_field("users", "display_name", &user.id, &user.display_name)
+        .await?;
     Ok(Some(Principal {
         id: user
             .id
             .parse()
             .map_err(|e: uuid::Error| anyhow::anyhow!("users.id: {e}"))?,
         email: user.email,
-        display_name: user.display_name,
+        display_name,
         roles,
         organization_id: user.org_id.and_then(|o| o.parse().ok()),
         session: Some(SessionRef {

@@ -25,23 +25,31 @@ macro_rules! user_select {
     };
 }
 
-#[allow(clippy::too_many_arguments)]
+/// An account's personal fields as stored: sealed, with the phone's blind index.
+pub struct SealedContact {
+    pub display_name: String,
+    pub phone: Option<String>,
+    pub phone_index: Option<String>,
+}
+
 pub async fn insert_user(
     conn: &mut AnyConnection,
     id: &str,
     email: &str,
-    display_name: &str,
+    sealed: &SealedContact,
     password_hash: &str,
     org_id: Option<String>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (id, email, display_name, password_hash, status, org_id, failed_signins, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'active', $5, 0, $6, $6)",
+        "INSERT INTO users (id, email, display_name, phone, phone_index, password_hash, status, org_id, failed_signins, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, 0, $8, $8)",
     )
     .bind(id)
     .bind(email)
-    .bind(display_name)
+    .bind(&sealed.display_name)
+    .bind(&sealed.phone)
+    .bind(&sealed.phone_index)
     .bind(password_hash)
     .bind(org_id)
     .bind(now)
@@ -73,6 +81,13 @@ pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sq
 pub async fn by_id(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(user_select!("WHERE id = $1"))
         .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn id_by_phone_index(pool: &AnyPool, index: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM users WHERE phone_index = $1")
+        .bind(index)
         .fetch_optional(pool)
         .await
 }

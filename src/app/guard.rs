@@ -21,7 +21,7 @@ pub async fn resolve_principal(
     next: Next,
 ) -> Response {
     if let Some(token) = read_cookie(request.headers(), state.sessions.cookie_name()) {
-        match service::resolve_session(&state.db, &token, state.sessions).await {
+        match service::resolve_session(&state.db, &state.crypto, &token, state.sessions).await {
             Ok(Some(principal)) => {
                 request.extensions_mut().insert(principal);
             }

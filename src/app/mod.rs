@@ -9,9 +9,10 @@ use std::sync::Arc;
 use utoipa::openapi::OpenApi;
 
 use crate::accounts::model::SessionPolicy;
+use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 
-pub use server::{Application, StartError, open_database};
+pub use server::{Application, StartError, open_database, open_keys};
 
 /// What handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -19,4 +20,5 @@ pub struct AppState {
     pub db: Db,
     pub openapi: Arc<OpenApi>,
     pub sessions: SessionPolicy,
+    pub crypto: Crypto,
 }

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use super::{AppState, guard};
 use crate::accounts::model::SessionPolicy;
+use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
 use crate::kernel::web::{assets, error, metrics, security};
@@ -47,7 +48,13 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .split_for_parts()
 }
 
-pub fn build(db: Db, site: SiteInfo, sessions: SessionPolicy, max_body_bytes: usize) -> Router {
+pub fn build(
+    db: Db,
+    crypto: Crypto,
+    site: SiteInfo,
+    sessions: SessionPolicy,
+    max_body_bytes: usize,
+) -> Router {
     // Install the recorder before the first request, not at the first scrape.
     metrics::handle();
     let (api, openapi) = documented();
@@ -55,6 +62,7 @@ pub fn build(db: Db, site: SiteInfo, sessions: SessionPolicy, max_body_bytes: us
         db,
         openapi: Arc::new(openapi),
         sessions,
+        crypto,
     };
     Router::new()
         .merge(api)

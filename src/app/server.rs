@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::router;
 use crate::accounts::model::SessionPolicy;
 use crate::kernel::config::Config;
+use crate::kernel::crypto::{Crypto, CryptoError};
 use crate::kernel::db::{Backend, Db, OpenError, SchemaError};
 use crate::kernel::jobs::JobRunner;
 use crate::kernel::web::context::SiteInfo;
@@ -36,6 +37,8 @@ pub enum StartError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Keys(#[from] CryptoError),
 }
 
 /// A bound, migrated server that has not started answering yet.
@@ -43,6 +46,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
+    crypto: Crypto,
     grace: Duration,
 }
 
@@ -57,10 +61,11 @@ impl Application {
                 cause,
             })?;
         let db = open_database(config).await?;
-        Ok(Self::with_db(listener, db, config))
+        let crypto = open_keys(config, db.clone())?;
+        Ok(Self::with_parts(listener, db, crypto, config))
     }
 
-    pub fn with_db(listener: TcpListener, db: Db, config: &Config) -> Self {
+    fn with_parts(listener: TcpListener, db: Db, crypto: Crypto, config: &Config) -> Self {
         let site = SiteInfo {
             quick_exit_url: config.quick_exit_url.clone(),
             hotline_phone: config.hotline_phone.clone(),
@@ -73,7 +78,14 @@ impl Application {
             secure_cookies: config.secure_cookies,
         };
         Self {
-            router: router::build(db.clone(), site, sessions, config.max_body_bytes),
+            router: router::build(
+                db.clone(),
+                crypto.clone(),
+                site,
+                sessions,
+                config.max_body_bytes,
+            ),
+            crypto,
             listener,
             db,
             grace: Duration::from_secs(config.shutdown_grace_secs),
@@ -89,6 +101,10 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn crypto(&self) -> &Crypto {
+        &self.crypto
     }
 
     /// Serves until `stop` is cancelled; then stops taking connections, lets requests
@@ -128,6 +144,15 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     let db = Db::connect(&url).await?;
     db.migrate().await?;
     Ok(db)
+}
+
+/// Loads the master key file (creating it on first run).
+pub fn open_keys(config: &Config, db: Db) -> Result<Crypto, StartError> {
+    let path = config.master_key_path();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        ensure_writable(parent)?;
+    }
+    Ok(Crypto::open(db, &path)?)
 }
 
 fn ensure_writable(dir: &Path) -> Result<(), StartError> {

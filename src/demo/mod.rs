@@ -9,6 +9,7 @@ use crate::accounts::model::{Email, NewUser};
 use crate::accounts::service::{self as accounts, AccountError};
 use crate::kernel::auth::Role;
 use crate::kernel::auth::password::Password;
+use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 use crate::kernel::places::{self, Place};
 use crate::kernel::settings;
@@ -98,7 +99,7 @@ pub enum Seeded {
 
 /// Fills an empty database with demo data for `seed`, or leaves an already seeded
 /// one as it is. All of it lands in one transaction or none of it does.
-pub async fn seed(db: &Db, seed: u64, scale: Scale) -> anyhow::Result<Seeded> {
+pub async fn seed(db: &Db, crypto: &Crypto, seed: u64, scale: Scale) -> anyhow::Result<Seeded> {
     let marker = format!("{seed}/{}", scale.as_str());
     if let Some(existing) = settings::get(db, DEMO_SEED).await? {
         return Ok(Seeded::AlreadyThere { seed: existing });
@@ -112,7 +113,7 @@ pub async fn seed(db: &Db, seed: u64, scale: Scale) -> anyhow::Result<Seeded> {
     let count = organizations.len();
     db.transaction(|tx| orgs::insert_in(tx, &organizations).scope_boxed())
         .await?;
-    create_accounts(db, seed, &organizations).await?;
+    create_accounts(db, crypto, seed, &organizations).await?;
     // Written last: its presence means everything above landed.
     db.transaction(|tx| settings::put(tx, DEMO_SEED, &marker).scope_boxed())
         .await?;
@@ -144,6 +145,7 @@ pub fn password(seed: u64) -> String {
 /// the matching kind.
 async fn create_accounts(
     db: &Db,
+    crypto: &Crypto,
     seed: u64,
     organizations: &[(OrgId, NewOrganization)],
 ) -> Result<(), AccountError> {
@@ -167,11 +169,12 @@ async fn create_accounts(
         let user = NewUser {
             email: Email::parse(&email(role)).map_err(|_| AccountError::UnknownEmail)?,
             display_name: format!("Demo {}", role.id().replace('-', " ")),
+            phone: None,
             roles: vec![role],
             organization,
             password: Password::new(password(seed)),
         };
-        accounts::create_user(db, user).await?;
+        accounts::create_user(db, crypto, user).await?;
     }
     Ok(())
 }

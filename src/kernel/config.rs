@@ -43,6 +43,9 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// Hours after sign-in after which a session ends however active.
     pub session_absolute_hours: u64,
+    /// The master key file (created with mode 0600 if missing); default
+    /// `master.key` in the data folder. Keep a copy apart from database backups.
+    pub master_key_file: Option<PathBuf>,
     /// Set by `atip demo`, never by configuration: every page then says it is a demo.
     #[serde(skip)]
     pub demo: bool,
@@ -73,6 +76,7 @@ impl Default for Config {
             secure_cookies: true,
             session_idle_minutes: 15,
             session_absolute_hours: 12,
+            master_key_file: None,
             demo: false,
         }
     }
@@ -94,6 +98,7 @@ const KEYS: &[&str] = &[
     "secure_cookies",
     "session_idle_minutes",
     "session_absolute_hours",
+    "master_key_file",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.
@@ -169,6 +174,13 @@ impl Config {
             self.database_url = Some(url);
         }
         Ok(())
+    }
+
+    /// The master key file to use.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
 
     /// The database to open: the configured URL, or `atip.db` in the data folder.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod counters;
+pub mod crypto;
 pub mod db;
 pub mod i18n;
 pub mod ids;

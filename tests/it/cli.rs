@@ -79,31 +79,9 @@ fn wait(mut child: Child) -> std::process::ExitStatus {
 
 /// Signs in to a running demo as the hotline advocate; returns the form's status.
 async fn demo_sign_in(base: &str, password: &str) -> StatusCode {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let form = client.get(format!("{base}/sign-in")).send().await.unwrap();
-    let cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let csrf = cookie.split_once('=').unwrap().1.to_owned();
     let email = atip::demo::email(Role::HotlineAdvocate);
-    client
-        .post(format!("{base}/sign-in"))
-        .header("cookie", &cookie)
-        .form(&[
-            ("email", email.as_str()),
-            ("password", password),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
+    crate::helpers::browser_sign_in(base, &email, password)
         .await
-        .unwrap()
         .status()
 }
 

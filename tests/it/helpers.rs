@@ -9,6 +9,7 @@ use atip::app::Application;
 use atip::kernel::auth::Role;
 use atip::kernel::auth::password::Password;
 use atip::kernel::config::Config;
+use atip::kernel::crypto::Crypto;
 use atip::kernel::db::{DatabaseUrl, Db};
 use atip::orgs::model::OrgId;
 use reqwest::StatusCode;
@@ -102,6 +103,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub crypto: Crypto,
     pub stop: CancellationToken,
     pub server: Option<JoinHandle<()>>,
     pub fresh: FreshDb,
@@ -113,6 +115,7 @@ impl TestApp {
         let app = Application::build(&test_config(&fresh)).await.unwrap();
         let base = format!("http://{}", app.local_addr());
         let db = app.db().clone();
+        let crypto = app.crypto().clone();
         let stop = CancellationToken::new();
         let token = stop.clone();
         let server = tokio::spawn(async move {
@@ -125,6 +128,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             db,
+            crypto,
             stop,
             server: Some(server),
             fresh,
@@ -141,9 +145,11 @@ impl TestApp {
         let password = "lantern orchard velvet canyon".to_owned();
         accounts::create_user(
             &self.db,
+            &self.crypto,
             NewUser {
                 email: Email::parse(&email).unwrap(),
                 display_name: format!("Test {role}"),
+                phone: None,
                 roles: vec![role],
                 organization: org,
                 password: Password::new(password.clone()),
@@ -280,4 +286,33 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
     }
+}
+
+/// Signs in to a server at `base` through its form, as a browser would (for servers
+/// started as a separate process).
+pub async fn browser_sign_in(base: &str, email: &str, password: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = client.get(format!("{base}/sign-in")).send().await.unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    client
+        .post(format!("{base}/sign-in"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
 }

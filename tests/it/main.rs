@@ -18,5 +18,6 @@ mod authz;
 mod cli;
 mod jobs;
 mod ops;
+mod privacy;
 mod storage;
 mod web;

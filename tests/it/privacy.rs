@@ -1,0 +1,238 @@
+//! Personal fields never appear readable in the database or the logs, and survive a
+//! master key rotation.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use atip::accounts::model::{Email, NewUser, Phone};
+use atip::accounts::service as accounts;
+use atip::kernel::auth::Role;
+use atip::kernel::auth::password::Password;
+use atip::kernel::crypto::Crypto;
+use atip::kernel::db::Db;
+
+use crate::helpers::{Backend, TestApp, fresh_database};
+use crate::on_both_databases;
+
+/// A synthetic person: nobody real has this name or number.
+const NAME: &str = "Quillon Marwick-Trask";
+const PHONE: &str = "+1 555 010 4477";
+const PHONE_DIGITS: &str = "5550104477";
+
+on_both_databases! {
+    a_known_name_and_phone_are_not_readable_in_the_database;
+    data_written_before_a_key_rotation_reads_back_after_it;
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        display_name: NAME.into(),
+        phone: Some(Phone::parse(PHONE).unwrap()),
+        roles: vec![Role::HotlineSupervisor],
+        organization: None,
+        password: Password::new("lantern orchard velvet canyon".into()),
+    }
+}
+
+async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = accounts::create_user(&app.db, &app.crypto, new_user("q.marwick@example.org"))
+        .await
+        .unwrap();
+    // The service reads them back, and finds the account by phone through the blind index.
+    let (name, phone) = accounts::contact(&app.db, &app.crypto, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (name.as_str(), phone.as_deref()),
+        (NAME, Some("+15550104477"))
+    );
+    let found = accounts::find_by_phone(
+        &app.db,
+        &app.crypto,
+        &Phone::parse("(555) 010-4477").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found, Some(id));
+
+    let needles = [NAME, "Marwick", PHONE_DIGITS];
+    match backend {
+        Backend::Sqlite => {
+            let fresh = app.shutdown().await;
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(fresh.dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.to_string_lossy().contains("atip.db") {
+                    std::fs::File::open(&path)
+                        .unwrap()
+                        .read_to_end(&mut bytes)
+                        .unwrap();
+                }
+            }
+            assert!(bytes.len() > 10_000);
+            let text = String::from_utf8_lossy(&bytes);
+            for needle in needles {
+                assert!(
+                    !text.contains(needle),
+                    "{needle:?} is readable in the SQLite files"
+                );
+            }
+        }
+        Backend::Postgres => {
+            for table in app.db.table_names().await.unwrap() {
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT CAST(t AS TEXT) FROM {table} t"
+                )))
+                .fetch_all(app.db.reader())
+                .await
+                .unwrap();
+                for row in rows {
+                    for needle in needles {
+                        assert!(!row.contains(needle), "{needle:?} is readable in {table}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn data_written_before_a_key_rotation_reads_back_after_it(backend: Backend) {
+    let fresh = fresh_database(backend).await;
+    let key_file = fresh.dir.path().join("master.key");
+    let db = Db::connect(&fresh.url).await.unwrap();
+    db.migrate().await.unwrap();
+    let crypto = Crypto::open(db.clone(), &key_file).unwrap();
+    let id = accounts::create_user(&db, &crypto, new_user("rotation@example.org"))
+        .await
+        .unwrap();
+    let old_file = std::fs::read_to_string(&key_file).unwrap();
+
+    let report = crypto.rotate().await.unwrap();
+    assert!(
+        report.data_keys >= 2,
+        "the system and blind-index keys were re-wrapped"
+    );
+    let new_file = std::fs::read_to_string(&key_file).unwrap();
+    assert!(new_file.contains(&report.new_master_key));
+    let old_id = old_file
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(!new_file.contains(old_id), "the old master key is retired");
+
+    // A process that starts now has only the new key file.
+    let restarted = Crypto::open(db.clone(), &key_file).unwrap();
+    let (name, phone) = accounts::contact(&db, &restarted, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (name.as_str(), phone.as_deref()),
+        (NAME, Some("+15550104477"))
+    );
+    let found = accounts::find_by_phone(&db, &restarted, &Phone::parse(PHONE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(found, Some(id), "blind indexes survive rotation");
+    // The old key file alone no longer opens anything.
+    std::fs::write(&key_file, &old_file).unwrap();
+    let stale = Crypto::open(db.clone(), &key_file).unwrap();
+    assert!(accounts::contact(&db, &stale, id).await.is_err());
+    db.close().await;
+}
+
+/// Runs the real binary with every log level on, creates the person through the CLI,
+/// signs in and opens the account page; nothing logged holds the name or number.
+#[tokio::test]
+async fn a_known_name_and_phone_never_reach_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let atip = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atip"));
+        cmd.current_dir(dir.path())
+            .env("RUST_LOG", "trace")
+            .env("NO_COLOR", "1");
+        cmd
+    };
+    let mut create = atip()
+        .args([
+            "user",
+            "create",
+            "--data-dir",
+            "data",
+            "--email",
+            "q@example.org",
+            "--role",
+            "analyst",
+        ])
+        .args(["--name", NAME, "--phone", PHONE, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = create.stdin.take().unwrap();
+        stdin.write_all(b"lantern orchard velvet canyon\n").unwrap();
+    }
+    let created = create.wait_with_output().unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let mut logs = String::from_utf8_lossy(&created.stderr).into_owned();
+
+    let log_file = dir.path().join("serve.log");
+    let mut server = atip()
+        .args(["serve", "--data-dir", "data", "--addr", "127.0.0.1:0"])
+        .env("ATIP_SECURE_COOKIES", "false")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_file).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line[line.find("http://").unwrap()..].trim().to_owned();
+    let signed_in =
+        crate::helpers::browser_sign_in(&base, "q@example.org", "lantern orchard velvet canyon")
+            .await;
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
+    let session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = reqwest::Client::new()
+        .get(format!("{base}/account"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text().await.unwrap().contains(NAME),
+        "the person sees their own name"
+    );
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    server.wait().unwrap();
+    logs.push_str(&std::fs::read_to_string(&log_file).unwrap());
+    assert!(logs.contains("request"), "trace logging was on: {logs}");
+    for needle in [NAME, "Marwick", PHONE_DIGITS, "555 010"] {
+        assert!(!logs.contains(needle), "{needle:?} reached the logs");
+    }
+}
