@@ -232,8 +232,10 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Demo(args) => {
             let base = Config {
                 data_dir: PathBuf::from("atip-demo"),
-                // The demo serves plain http on localhost.
+                // The demo serves plain http on localhost, and its printed passwords let
+                // anyone in; it says so on every page.
                 secure_cookies: false,
+                require_mfa: false,
                 ..Config::default()
             };
             let mut config = load(base, &args.serve.common, args.serve.addr)?;

@@ -44,15 +44,36 @@ CREATE TABLE user_roles (
 
 -- Sessions are stored by the SHA-256 of their token: a copy of this table does not
 -- let anyone sign in. expires_at is the absolute end; last_seen_at drives the idle end.
+-- stage: `full`, or a half-finished sign-in waiting for its second factor (`mfa`) or
+-- for the account to enrol one (`enrol`); such sessions open nothing else.
 CREATE TABLE sessions (
     id           TEXT PRIMARY KEY,
     user_id      TEXT NOT NULL REFERENCES users (id),
+    stage        TEXT NOT NULL CHECK (stage IN ('full', 'mfa', 'enrol')),
     csrf_token   TEXT NOT NULL,
     created_at   BIGINT NOT NULL,
     last_seen_at BIGINT NOT NULL,
     expires_at   BIGINT NOT NULL
 );
 CREATE INDEX sessions_user ON sessions (user_id);
+
+-- TOTP second factor (RFC 6238). secret is sealed; last_step is the newest time step
+-- accepted, so a code cannot be used twice. confirmed_at is NULL until the first code
+-- proves the authenticator app holds the secret.
+CREATE TABLE mfa_totp (
+    user_id      TEXT PRIMARY KEY REFERENCES users (id),
+    secret       TEXT NOT NULL,
+    confirmed_at BIGINT,
+    last_step    BIGINT NOT NULL
+);
+
+-- One-time recovery codes, stored as SHA-256 of the code (they are long and random).
+CREATE TABLE recovery_codes (
+    user_id   TEXT NOT NULL REFERENCES users (id),
+    code_hash TEXT NOT NULL,
+    used_at   BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
 
 -- The audit log: append-only and hash-chained. seq comes from the `audit` counter, whose
 -- row lock serializes appends across server processes; each row carries the hash of

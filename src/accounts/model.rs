@@ -126,6 +126,9 @@ pub struct SessionPolicy {
     pub idle: Duration,
     pub absolute: Duration,
     pub secure_cookies: bool,
+    /// Whether roles that read personal data must use a second factor (off only in
+    /// `atip demo`, which says so on every page).
+    pub require_mfa: bool,
 }
 
 impl SessionPolicy {

@@ -8,11 +8,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::Deserialize;
 
+use super::mfa::{self, MfaError};
 use super::service::{self, SignIn};
 use crate::app::AppState;
-use crate::kernel::auth::Principal;
 use crate::kernel::auth::password::Password;
 use crate::kernel::auth::token::{random_token, same_secret};
+use crate::kernel::auth::{Principal, Stage};
 use crate::kernel::web::{ApiError, HtmlError, Shell};
 
 /// The double-submit cookie that protects the sign-in form, which has no session yet.
@@ -87,8 +88,13 @@ pub async fn sign_in(
     let shell = Shell::current();
     let (status, problem, retry) =
         match service::sign_in(&state.db, &form.email, &password, state.sessions).await? {
-            SignIn::Session { token } => {
-                let mut response = Redirect::to(&next).into_response();
+            SignIn::Session { token, stage } => {
+                let target = match stage {
+                    Stage::Full => next,
+                    Stage::Mfa => "/sign-in/mfa".to_owned(),
+                    Stage::Enrol => "/account/mfa".to_owned(),
+                };
+                let mut response = Redirect::to(&target).into_response();
                 set_cookie(&mut response, &session_cookie(&state, &token));
                 set_cookie(
                     &mut response,
@@ -148,6 +154,163 @@ pub async fn sign_out(
     let mut response = Redirect::to("/").into_response();
     set_cookie(&mut response, &clear_session_cookie(&state));
     Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/mfa.html")]
+struct MfaPage {
+    shell: Shell,
+    csrf: String,
+    problem: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+fn csrf_of(principal: &Principal) -> String {
+    principal
+        .session
+        .as_ref()
+        .map(|s| s.csrf_token.clone())
+        .unwrap_or_default()
+}
+
+fn check_csrf(principal: &Principal, sent: &str) -> Result<(), HtmlError> {
+    let expected = csrf_of(principal);
+    if expected.is_empty() || !same_secret(&expected, sent) {
+        return Err(HtmlError::Forbidden);
+    }
+    Ok(())
+}
+
+/// The second-factor form of a half-finished sign-in.
+pub async fn mfa_form(
+    Extension(principal): Extension<Principal>,
+) -> Result<Html<String>, HtmlError> {
+    let page = MfaPage {
+        shell: Shell::current(),
+        csrf: csrf_of(&principal),
+        problem: None,
+    };
+    Ok(Html(render(&page)?))
+}
+
+pub async fn mfa_verify(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, HtmlError> {
+    check_csrf(&principal, &form.csrf)?;
+    match mfa::verify(
+        &state.db,
+        &state.crypto,
+        &principal,
+        &form.code,
+        state.sessions,
+    )
+    .await
+    {
+        Ok(token) => {
+            let mut response = Redirect::to("/account").into_response();
+            set_cookie(&mut response, &session_cookie(&state, &token));
+            Ok(response)
+        }
+        Err(MfaError::WrongCode) => {
+            let shell = Shell::current();
+            let page = MfaPage {
+                problem: Some(shell.tr.t("mfa-wrong-code")),
+                shell,
+                csrf: form.csrf,
+            };
+            Ok((StatusCode::UNAUTHORIZED, Html(render(&page)?)).into_response())
+        }
+        Err(MfaError::Account(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/enrol.html")]
+struct EnrolPage {
+    shell: Shell,
+    csrf: String,
+    enrolled: bool,
+    secret: String,
+    qr_svg: String,
+    problem: Option<String>,
+    recovery_codes: Vec<String>,
+}
+
+/// Enrolment: a QR code (SVG, no script) and the secret as text for typing in.
+pub async fn enrol_form(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Html<String>, HtmlError> {
+    let enrolled = mfa::is_enrolled(&state.db, &principal).await?;
+    let (secret, qr_svg) = if enrolled {
+        (String::new(), String::new())
+    } else {
+        let e = mfa::begin_enrolment(&state.db, &state.crypto, &principal).await?;
+        (e.secret_base32, e.qr_svg)
+    };
+    let page = EnrolPage {
+        shell: Shell::current(),
+        csrf: csrf_of(&principal),
+        enrolled,
+        secret,
+        qr_svg,
+        problem: None,
+        recovery_codes: Vec::new(),
+    };
+    Ok(Html(render(&page)?))
+}
+
+pub async fn enrol_confirm(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, HtmlError> {
+    check_csrf(&principal, &form.csrf)?;
+    let shell = Shell::current();
+    match mfa::confirm_enrolment(
+        &state.db,
+        &state.crypto,
+        &principal,
+        &form.code,
+        state.sessions,
+    )
+    .await
+    {
+        Ok((token, recovery_codes)) => {
+            let page = EnrolPage {
+                shell,
+                csrf: String::new(),
+                enrolled: true,
+                secret: String::new(),
+                qr_svg: String::new(),
+                problem: None,
+                recovery_codes,
+            };
+            let mut response = Html(render(&page)?).into_response();
+            set_cookie(&mut response, &session_cookie(&state, &token));
+            Ok(response)
+        }
+        Err(MfaError::WrongCode) => {
+            let page = EnrolPage {
+                problem: Some(shell.tr.t("mfa-wrong-code")),
+                shell,
+                csrf: form.csrf,
+                enrolled: false,
+                secret: String::new(),
+                qr_svg: String::new(),
+                recovery_codes: Vec::new(),
+            };
+            Ok((StatusCode::UNAUTHORIZED, Html(render(&page)?)).into_response())
+        }
+        Err(MfaError::Account(e)) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

@@ -9,7 +9,7 @@ use super::store::{self, SealedContact, SessionRow, UserRow};
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::password::{self, Password, WeakPassword};
 use crate::kernel::auth::token::{random_token, stored_form};
-use crate::kernel::auth::{Principal, Role, SessionRef, UserId};
+use crate::kernel::auth::{Principal, Role, SessionRef, Stage, UserId};
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
 use crate::kernel::time::{micros, now_micros};
@@ -155,8 +155,8 @@ pub async fn create_user(db: &Db, crypto: &Crypto, user: NewUser) -> Result<User
 /// What a sign-in attempt came to.
 #[derive(Debug)]
 pub enum SignIn {
-    /// Signed in: the cookie value to set.
-    Session { token: String },
+    /// Password accepted: the cookie value to set, and how far the sign-in has come.
+    Session { token: String, stage: Stage },
     /// Wrong email or password, or an account that is locked or disabled. One answer
     /// for all, so the form does not tell which emails have accounts.
     Refused,
@@ -200,28 +200,63 @@ pub async fn sign_in(
         record(db, Some(&user), "sign_in", Outcome::Denied).await?;
         return Ok(SignIn::Refused);
     }
-    let token = random_token()?;
-    let session = SessionRow {
-        id: stored_form(&token),
-        user_id: user.id.clone(),
-        csrf_token: random_token()?,
-        last_seen_at: now,
-        expires_at: now + micros(policy.absolute),
+    let confirmed = store::totp(db.reader(), &user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    let roles = store::roles(db.reader(), &user.id).await?;
+    let stage = if confirmed {
+        Stage::Mfa
+    } else if policy.require_mfa && roles.iter().any(|r| r.requires_mfa()) {
+        Stage::Enrol
+    } else {
+        Stage::Full
     };
+    let session = new_session(&user.id, stage, policy)?;
     db.transaction(|tx| {
         async {
             store::reset_failures(tx, &user.id, now).await?;
-            store::insert_session(tx, &session, now).await?;
+            store::insert_session(tx, &session.row, now).await?;
             audit::append(tx, &user_event(&user, "sign_in"), Outcome::Success).await?;
             Ok::<_, AccountError>(())
         }
         .scope_boxed()
     })
     .await?;
-    Ok(SignIn::Session { token })
+    Ok(SignIn::Session {
+        token: session.token,
+        stage,
+    })
 }
 
-fn user_event<'a>(user: &UserRow, action: &'a str) -> Event<'a> {
+/// A session to store, and the token for its cookie.
+pub(super) struct NewSession {
+    pub token: String,
+    pub row: SessionRow,
+}
+
+/// A fresh session id for every sign-in step, so an id seen before sign-in (or
+/// before the second factor) is worth nothing after it.
+pub(super) fn new_session(
+    user_id: &str,
+    stage: Stage,
+    policy: SessionPolicy,
+) -> anyhow::Result<NewSession> {
+    let token = random_token()?;
+    let now = now_micros();
+    Ok(NewSession {
+        row: SessionRow {
+            id: stored_form(&token),
+            user_id: user_id.to_owned(),
+            stage: stage.as_str().to_owned(),
+            csrf_token: random_token()?,
+            last_seen_at: now,
+            expires_at: now + micros(policy.absolute),
+        },
+        token,
+    })
+}
+
+pub(super) fn user_event<'a>(user: &UserRow, action: &'a str) -> Event<'a> {
     Event {
         actor_id: Some(user.id.clone()),
         org_id: user.org_id.clone(),
@@ -322,6 +357,7 @@ pub async fn resolve_session(
         session: Some(SessionRef {
             id,
             csrf_token: session.csrf_token,
+            stage: Stage::parse(&session.stage).unwrap_or(Stage::Mfa),
         }),
     }))
 }

@@ -153,6 +153,7 @@ pub async fn set_status(
 pub struct SessionRow {
     pub id: String,
     pub user_id: String,
+    pub stage: String,
     pub csrf_token: String,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -164,10 +165,11 @@ pub async fn insert_session(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (id, user_id, stage, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $5, $6)",
     )
     .bind(&session.id)
     .bind(&session.user_id)
+    .bind(&session.stage)
     .bind(&session.csrf_token)
     .bind(now)
     .bind(session.expires_at)
@@ -178,7 +180,7 @@ pub async fn insert_session(
 
 pub async fn session(pool: &AnyPool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id = $1",
+        "SELECT id, user_id, stage, csrf_token, last_seen_at, expires_at FROM sessions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -211,4 +213,90 @@ pub async fn delete_user_sessions(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct TotpRow {
+    pub secret: String,
+    pub confirmed_at: Option<i64>,
+}
+
+pub async fn totp(pool: &AnyPool, user_id: &str) -> Result<Option<TotpRow>, sqlx::Error> {
+    sqlx::query_as("SELECT secret, confirmed_at FROM mfa_totp WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Stores a new, unconfirmed secret (replacing an unconfirmed earlier one).
+pub async fn put_unconfirmed_totp(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    sealed: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO mfa_totp (user_id, secret, confirmed_at, last_step) VALUES ($1, $2, NULL, 0) \
+         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, last_step = 0 WHERE mfa_totp.confirmed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(sealed)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records an accepted step; false if a code of this step (or a later one) was used
+/// already, so two racing requests cannot both use one code.
+pub async fn accept_step(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    step: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE mfa_totp SET last_step = $2, confirmed_at = COALESCE(confirmed_at, $3) WHERE user_id = $1 AND last_step < $2",
+    )
+    .bind(user_id)
+    .bind(step)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn replace_recovery_codes(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    hashes: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for hash in hashes {
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Uses up a recovery code; false if it is unknown or used.
+pub async fn use_recovery_code(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL")
+        .bind(user_id)
+        .bind(hash)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

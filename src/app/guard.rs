@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::AppState;
 use crate::accounts::routes::read_cookie;
 use crate::accounts::service;
-use crate::kernel::auth::Principal;
+use crate::kernel::auth::{Principal, Stage};
 use crate::kernel::authz::{self, Decision, Policy, Resource};
 use crate::kernel::web::error::is_api;
 use crate::kernel::web::{ApiError, HtmlError};
@@ -98,7 +98,22 @@ pub async fn enforce(request: Request, next: Next) -> Response {
             let next_path = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
             Redirect::to(&format!("/sign-in?next={next_path}")).into_response()
         }
-        Decision::SignInRequired => error_for(&path, Failure::SignIn),
+        Decision::SecondFactorRequired if !is_api(&path) && request.method() == Method::GET => {
+            let stage = request
+                .extensions()
+                .get::<Principal>()
+                .and_then(|p| p.session.as_ref())
+                .map(|s| s.stage);
+            let to = if stage == Some(Stage::Enrol) {
+                "/account/mfa"
+            } else {
+                "/sign-in/mfa"
+            };
+            Redirect::to(to).into_response()
+        }
+        Decision::SignInRequired | Decision::SecondFactorRequired => {
+            error_for(&path, Failure::SignIn)
+        }
         Decision::Deny => error_for(&path, Failure::Forbidden),
     }
 }

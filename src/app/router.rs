@@ -71,6 +71,14 @@ pub fn build(
             "/sign-in",
             get(accounts::routes::sign_in_form).post(accounts::routes::sign_in),
         )
+        .route(
+            "/sign-in/mfa",
+            get(accounts::routes::mfa_form).post(accounts::routes::mfa_verify),
+        )
+        .route(
+            "/account/mfa",
+            get(accounts::routes::enrol_form).post(accounts::routes::enrol_confirm),
+        )
         .route("/sign-out", post(accounts::routes::sign_out))
         .route("/account", get(accounts::routes::account))
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))

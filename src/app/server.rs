@@ -76,6 +76,7 @@ impl Application {
             idle: Duration::from_mins(config.session_idle_minutes),
             absolute: Duration::from_hours(config.session_absolute_hours),
             secure_cookies: config.secure_cookies,
+            require_mfa: config.require_mfa,
         };
         Self {
             router: router::build(

@@ -10,6 +10,9 @@ use crate::orgs::model::OrgId;
 /// Something a principal may want to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Finish a sign-in: give the second factor, or enrol one. The only action a
+    /// half-signed-in session may take.
+    CompleteSignIn,
     /// See one's own account (`/account`, `/api/v1/me`) and sign out.
     UseOwnAccount,
     /// List the organizations taking part in the program.
@@ -27,6 +30,7 @@ impl Action {
 
     fn name(self) -> &'static str {
         match self {
+            Self::CompleteSignIn => "complete sign-in",
             Self::UseOwnAccount => "use own account",
             Self::ListOrganizations => "list organizations",
             Self::ReadAuditLog => "read audit log",
@@ -46,6 +50,8 @@ pub enum Decision {
     Allow,
     /// Nobody is signed in.
     SignInRequired,
+    /// The password was given; the second factor (or enrolling one) is still due.
+    SecondFactorRequired,
     Deny,
 }
 
@@ -54,6 +60,10 @@ pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resour
     let Some(principal) = principal else {
         return Decision::SignInRequired;
     };
+    // A sign-in waiting for its second factor may only finish (or abandon) itself.
+    if !principal.is_fully_signed_in() && action != Action::CompleteSignIn {
+        return Decision::SecondFactorRequired;
+    }
     let role_allows = principal.roles.iter().any(|role| allows(*role, action));
     let in_scope = match resource {
         Resource::Global => true,
@@ -76,7 +86,7 @@ pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resour
 /// and reads the audit log; by default it has no access to victim records.
 fn allows(role: Role, action: Action) -> bool {
     match action {
-        Action::UseOwnAccount | Action::ListOrganizations => true,
+        Action::CompleteSignIn | Action::UseOwnAccount | Action::ListOrganizations => true,
         Action::ReadAuditLog => matches!(role, Role::SystemAdmin),
     }
 }
@@ -117,7 +127,31 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/api/docs", Policy::Public),
     rule("GET", "/sign-in", Policy::Public),
     rule("POST", "/sign-in", Policy::Public),
-    rule("POST", "/sign-out", Policy::Requires(Action::UseOwnAccount)),
+    rule(
+        "GET",
+        "/sign-in/mfa",
+        Policy::Requires(Action::CompleteSignIn),
+    ),
+    rule(
+        "POST",
+        "/sign-in/mfa",
+        Policy::Requires(Action::CompleteSignIn),
+    ),
+    rule(
+        "GET",
+        "/account/mfa",
+        Policy::Requires(Action::CompleteSignIn),
+    ),
+    rule(
+        "POST",
+        "/account/mfa",
+        Policy::Requires(Action::CompleteSignIn),
+    ),
+    rule(
+        "POST",
+        "/sign-out",
+        Policy::Requires(Action::CompleteSignIn),
+    ),
     rule("GET", "/account", Policy::Requires(Action::UseOwnAccount)),
     rule("GET", "/api/v1/me", Policy::Requires(Action::UseOwnAccount)),
     rule(

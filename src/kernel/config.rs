@@ -43,6 +43,9 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// Hours after sign-in after which a session ends however active.
     pub session_absolute_hours: u64,
+    /// Roles that can read personal data must use a second factor (TOTP). Only a
+    /// demonstration should turn this off.
+    pub require_mfa: bool,
     /// The master key file (created with mode 0600 if missing); default
     /// `master.key` in the data folder. Keep a copy apart from database backups.
     pub master_key_file: Option<PathBuf>,
@@ -76,6 +79,7 @@ impl Default for Config {
             secure_cookies: true,
             session_idle_minutes: 15,
             session_absolute_hours: 12,
+            require_mfa: true,
             master_key_file: None,
             demo: false,
         }
@@ -98,6 +102,7 @@ const KEYS: &[&str] = &[
     "secure_cookies",
     "session_idle_minutes",
     "session_absolute_hours",
+    "require_mfa",
     "master_key_file",
 ];
 

@@ -100,12 +100,12 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 .unwrap_or_else(|| ("nobody@example.org".into(), "not a password".into()));
             app.post_sign_in(&email, &password).await.status()
         }
-        ("POST", "/sign-out") => {
+        ("POST", "/sign-in/mfa" | "/account/mfa" | "/sign-out") => {
             let mut request = app.client.post(app.url(path));
-            let mut form = vec![("csrf", String::new())];
+            let mut form = vec![("csrf", String::new()), ("code", "000000".to_owned())];
             if let Some(session) = &caller.session {
                 request = request.header("cookie", &session.cookie);
-                form = vec![("csrf", session.csrf.clone())];
+                form[0].1.clone_from(&session.csrf);
             }
             request.form(&form).send().await.unwrap().status()
         }
@@ -138,6 +138,10 @@ fn expectation(caller: &Caller, method: &str, path: &str, policy: Policy) -> Vec
                     session: None,
                 };
                 match authz::authorize(Some(&principal), action, authz::Resource::Global) {
+                    // A made-up code gets the form's own refusal.
+                    authz::Decision::Allow if method == "POST" && path.ends_with("/mfa") => {
+                        vec![StatusCode::UNAUTHORIZED]
+                    }
                     authz::Decision::Allow if method == "POST" => vec![StatusCode::SEE_OTHER],
                     authz::Decision::Allow => vec![StatusCode::OK],
                     _ => vec![StatusCode::FORBIDDEN],

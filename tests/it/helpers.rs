@@ -88,6 +88,8 @@ pub fn test_config(fresh: &FreshDb) -> Config {
         max_body_bytes: 64 * 1024,
         shutdown_grace_secs: 5,
         secure_cookies: false,
+        // Most tests sign in with a password only; tests/it/mfa.rs turns this on.
+        require_mfa: false,
         ..Config::default()
     }
 }
@@ -111,8 +113,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with the configuration changed by `configure` first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let fresh = fresh_database(backend).await;
-        let app = Application::build(&test_config(&fresh)).await.unwrap();
+        let mut config = test_config(&fresh);
+        configure(&mut config);
+        let app = Application::build(&config).await.unwrap();
         let base = format!("http://{}", app.local_addr());
         let db = app.db().clone();
         let crypto = app.crypto().clone();

@@ -17,6 +17,7 @@ mod audit;
 mod authz;
 mod cli;
 mod jobs;
+mod mfa;
 mod ops;
 mod privacy;
 mod storage;

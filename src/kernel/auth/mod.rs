@@ -30,6 +30,33 @@ pub struct Principal {
     pub session: Option<SessionRef>,
 }
 
+/// How far a session's sign-in has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Signed in completely.
+    Full,
+    /// Password given; the second factor is still due.
+    Mfa,
+    /// Password given; the account must enrol a second factor first.
+    Enrol,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Mfa => "mfa",
+            Self::Enrol => "enrol",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Full, Self::Mfa, Self::Enrol]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
 /// The session a principal signed in with (absent for API tokens).
 #[derive(Clone, Debug)]
 pub struct SessionRef {
@@ -37,9 +64,15 @@ pub struct SessionRef {
     pub id: String,
     /// The token every form of this session must send back.
     pub csrf_token: String,
+    pub stage: Stage,
 }
 
 impl Principal {
+    /// Whether the sign-in is complete (API tokens always are).
+    pub fn is_fully_signed_in(&self) -> bool {
+        self.session.as_ref().is_none_or(|s| s.stage == Stage::Full)
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

@@ -81,6 +81,14 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Roles that can read personal data must use a second factor. The analyst sees
+    /// aggregate numbers only.
+    pub fn requires_mfa(self) -> bool {
+        !matches!(self, Self::Analyst)
+    }
+}
+
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())
