@@ -6,7 +6,9 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::missing_panics_doc
+    clippy::missing_panics_doc,
+    // A user journey reads best as one long test.
+    clippy::too_many_lines
 )]
 
 mod helpers;
