@@ -45,6 +45,27 @@ enum Command {
     /// Manage the encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token for an account and print it once (it is stored only hashed).
+    Create {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        email: String,
+        /// An action the token may take, such as list-organizations; repeat for
+        /// several. Without any, the token carries all of the account's permissions.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// How long the token lives: a number of days (`30d`) or hours (`12h`).
+        #[arg(long, default_value = "30d")]
+        expires: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +231,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::User(command) => user(command).await,
         Command::Audit(command) => audit(command).await,
         Command::Keys(command) => keys(command).await,
+        Command::Token(command) => token(command).await,
         Command::Authz(AuthzCommand::Matrix) => {
             print!("{}", crate::kernel::authz::matrix_markdown());
             Ok(())
@@ -293,6 +315,53 @@ async fn open_with_keys(
     let db = crate::app::open_database(&config).await?;
     let crypto = crate::app::open_keys(&config, db.clone())?;
     Ok((db, crypto))
+}
+
+/// `30d` or `12h`.
+fn parse_lifetime(text: &str) -> Result<std::time::Duration, Failure> {
+    let bad = || {
+        Failure::Usage(format!(
+            "--expires {text:?} must be a number of days (30d) or hours (12h)"
+        ))
+    };
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    match unit {
+        "d" if n > 0 => Ok(std::time::Duration::from_hours(n * 24)),
+        "h" if n > 0 => Ok(std::time::Duration::from_hours(n)),
+        _ => Err(bad()),
+    }
+}
+
+async fn token(command: TokenCommand) -> Result<(), Failure> {
+    let TokenCommand::Create {
+        common,
+        email,
+        scopes,
+        expires,
+    } = command;
+    let lifetime = parse_lifetime(&expires)?;
+    let scopes = if scopes.is_empty() {
+        None
+    } else {
+        Some(
+            scopes
+                .iter()
+                .map(|s| {
+                    crate::kernel::authz::Action::parse(s)
+                        .ok_or_else(|| Failure::Usage(format!("--scope {s:?} is not an action id")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    };
+    let db = open(&common).await?;
+    let token = crate::accounts::tokens::create(&db, &email, scopes, lifetime).await;
+    db.close().await;
+    println!(
+        "{}",
+        token.map_err(|e| Failure::Usage(format!("cannot make the token: {e}")))?
+    );
+    Ok(())
 }
 
 async fn keys(command: KeysCommand) -> Result<(), Failure> {

@@ -57,6 +57,21 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 
+-- API tokens for integrations: stored by SHA-256 like sessions, shown once at
+-- creation. scopes: space-separated action ids, a subset of the owner's permissions
+-- (the owner's roles still bound them when used).
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    token_hash   TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    last_used_at BIGINT,
+    revoked_at   BIGINT
+);
+CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (token_hash);
+
 -- TOTP second factor (RFC 6238). secret is sealed; last_step is the newest time step
 -- accepted, so a code cannot be used twice. confirmed_at is NULL until the first code
 -- proves the authenticator app holds the secret.

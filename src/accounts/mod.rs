@@ -5,3 +5,4 @@ pub mod model;
 pub mod routes;
 pub mod service;
 mod store;
+pub mod tokens;

@@ -341,11 +341,29 @@ pub async fn resolve_session(
     if now - session.last_seen_at > 60_000_000 {
         store::touch_session(db.writer(), &id, now).await?;
     }
+    let session = SessionRef {
+        id,
+        csrf_token: session.csrf_token,
+        stage: Stage::parse(&session.stage).unwrap_or(Stage::Mfa),
+    };
+    principal_for(db, crypto, user, Some(session), None)
+        .await
+        .map(Some)
+}
+
+/// The principal of an active account, with its roles and its name opened.
+pub(super) async fn principal_for(
+    db: &Db,
+    crypto: &Crypto,
+    user: UserRow,
+    session: Option<SessionRef>,
+    scopes: Option<Vec<crate::kernel::authz::Action>>,
+) -> Result<Principal, AccountError> {
     let roles = store::roles(db.reader(), &user.id).await?;
     let display_name = crypto
         .open_field("users", "display_name", &user.id, &user.display_name)
         .await?;
-    Ok(Some(Principal {
+    Ok(Principal {
         id: user
             .id
             .parse()
@@ -354,12 +372,9 @@ pub async fn resolve_session(
         display_name,
         roles,
         organization_id: user.org_id.and_then(|o| o.parse().ok()),
-        session: Some(SessionRef {
-            id,
-            csrf_token: session.csrf_token,
-            stage: Stage::parse(&session.stage).unwrap_or(Stage::Mfa),
-        }),
-    }))
+        session,
+        scopes,
+    })
 }
 
 /// Ends this session, or every session of the account.

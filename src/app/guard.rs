@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
 use crate::accounts::routes::read_cookie;
-use crate::accounts::service;
+use crate::accounts::{service, tokens};
 use crate::kernel::auth::{Principal, Stage};
 use crate::kernel::authz::{self, Decision, Policy, Resource};
 use crate::kernel::web::error::is_api;
@@ -20,6 +20,26 @@ pub async fn resolve_principal(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    if let Some(token) = bearer {
+        // A token that does not work is refused outright, never mixed with a cookie.
+        return match tokens::resolve(&state.db, &state.crypto, token.trim()).await {
+            Ok(Some(principal)) => {
+                request.extensions_mut().insert(principal);
+                next.run(request).await
+            }
+            Ok(None) => error_for(request.uri().path(), Failure::SignIn),
+            Err(err) => {
+                tracing::error!(error = ?err, "could not check an API token");
+                error_for(request.uri().path(), Failure::Internal)
+            }
+        };
+    }
     if let Some(token) = read_cookie(request.headers(), state.sessions.cookie_name()) {
         match service::resolve_session(&state.db, &state.crypto, &token, state.sessions).await {
             Ok(Some(principal)) => {

@@ -17,6 +17,7 @@ use crate::accounts::model::SessionPolicy;
 use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
+use crate::kernel::web::limit::{self, SignInLimit};
 use crate::kernel::web::{assets, error, metrics, security};
 use crate::{accounts, apidocs, ops, orgs, site};
 
@@ -48,13 +49,23 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .split_for_parts()
 }
 
+#[derive(Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub sign_in_per_ip_per_minute: u32,
+}
+
 pub fn build(
     db: Db,
     crypto: Crypto,
     site: SiteInfo,
     sessions: SessionPolicy,
-    max_body_bytes: usize,
+    limits: Limits,
 ) -> Router {
+    let max_body_bytes = limits.max_body_bytes;
+    let sign_in_limit = SignInLimit::per_minute(limits.sign_in_per_ip_per_minute);
+    // Secure cookies mean the site is served over TLS: browsers should insist on it.
+    let hsts = sessions.secure_cookies;
     // Install the recorder before the first request, not at the first scrape.
     metrics::handle();
     let (api, openapi) = documented();
@@ -94,9 +105,10 @@ pub fn build(
         .layer(CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(max_body_bytes))
         .layer(from_fn(guard::same_origin))
+        .layer(from_fn_with_state(sign_in_limit, limit::sign_in))
         .layer(from_fn_with_state(state, guard::resolve_principal))
         .layer(from_fn(error::shape_errors))
         .layer(from_fn(metrics::middleware))
         .layer(from_fn_with_state(Arc::new(site), context::middleware))
-        .layer(from_fn(security::middleware))
+        .layer(from_fn_with_state(hsts, security::middleware))
 }

@@ -84,7 +84,10 @@ impl Application {
                 crypto.clone(),
                 site,
                 sessions,
-                config.max_body_bytes,
+                router::Limits {
+                    max_body_bytes: config.max_body_bytes,
+                    sign_in_per_ip_per_minute: config.sign_in_per_ip_per_minute,
+                },
             ),
             crypto,
             listener,
@@ -115,8 +118,12 @@ impl Application {
         let worker = tokio::spawn(
             JobRunner::new(self.db.clone()).run(Duration::from_secs(1), stop.child_token()),
         );
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop.clone().cancelled_owned());
+        // The peer address feeds the per-IP limits; it is never logged.
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server =
+            axum::serve(self.listener, app).with_graceful_shutdown(stop.clone().cancelled_owned());
         let mut server = std::pin::pin!(server.into_future());
         let result = tokio::select! {
             result = &mut server => result,

@@ -28,6 +28,20 @@ impl Action {
         Self::ReadAuditLog,
     ];
 
+    /// The stable identifier used for API token scopes.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::CompleteSignIn => "complete-sign-in",
+            Self::UseOwnAccount => "use-own-account",
+            Self::ListOrganizations => "list-organizations",
+            Self::ReadAuditLog => "read-audit-log",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.id() == id)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::CompleteSignIn => "complete sign-in",
@@ -64,6 +78,14 @@ pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resour
     if !principal.is_fully_signed_in() && action != Action::CompleteSignIn {
         return Decision::SecondFactorRequired;
     }
+    // An API token carries only the scopes it was made with.
+    if principal
+        .scopes
+        .as_ref()
+        .is_some_and(|scopes| !scopes.contains(&action))
+    {
+        return Decision::Deny;
+    }
     let role_allows = principal.roles.iter().any(|role| allows(*role, action));
     let in_scope = match resource {
         Resource::Global => true,
@@ -80,6 +102,11 @@ pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resour
     } else {
         Decision::Deny
     }
+}
+
+/// Whether some role of `roles` may do `action` (for scoping API tokens).
+pub fn roles_allow(roles: &[Role], action: Action) -> bool {
+    roles.iter().any(|r| allows(*r, action))
 }
 
 /// The role table. The system administrator manages users, keys and configuration
@@ -227,6 +254,7 @@ mod tests {
             roles: vec![role],
             organization_id: org,
             session: None,
+            scopes: None,
         }
     }
 

@@ -43,6 +43,9 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// Hours after sign-in after which a session ends however active.
     pub session_absolute_hours: u64,
+    /// Sign-in attempts (password or second factor) one IP address may make per minute.
+    /// Behind a proxy every request comes from the proxy: set this per proxy then.
+    pub sign_in_per_ip_per_minute: u32,
     /// Roles that can read personal data must use a second factor (TOTP). Only a
     /// demonstration should turn this off.
     pub require_mfa: bool,
@@ -80,6 +83,7 @@ impl Default for Config {
             session_idle_minutes: 15,
             session_absolute_hours: 12,
             require_mfa: true,
+            sign_in_per_ip_per_minute: 20,
             master_key_file: None,
             demo: false,
         }
@@ -103,6 +107,7 @@ const KEYS: &[&str] = &[
     "session_idle_minutes",
     "session_absolute_hours",
     "require_mfa",
+    "sign_in_per_ip_per_minute",
     "master_key_file",
 ];
 

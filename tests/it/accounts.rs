@@ -256,3 +256,29 @@ async fn an_idle_or_expired_session_ends(backend: Backend) {
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()["location"], "/sign-in?next=%2Faccount");
 }
+
+#[tokio::test]
+async fn one_address_trying_too_many_sign_ins_is_told_to_wait() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.sign_in_per_ip_per_minute = 3).await;
+    for _ in 0..3 {
+        let response = app
+            .post_sign_in("someone@example.org", "not the password")
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = app
+        .post_sign_in("someone@example.org", "not the password")
+        .await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert!(limited.text().await.unwrap().contains("Too many attempts"));
+    // Pages other than the sign-in forms are not limited.
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+}

@@ -136,6 +136,7 @@ fn expectation(caller: &Caller, method: &str, path: &str, policy: Policy) -> Vec
                     roles: vec![role],
                     organization_id: None,
                     session: None,
+                    scopes: None,
                 };
                 match authz::authorize(Some(&principal), action, authz::Resource::Global) {
                     // A made-up code gets the form's own refusal.

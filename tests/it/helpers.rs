@@ -90,6 +90,8 @@ pub fn test_config(fresh: &FreshDb) -> Config {
         secure_cookies: false,
         // Most tests sign in with a password only; tests/it/mfa.rs turns this on.
         require_mfa: false,
+        // Tests sign in many accounts from one address; tests/it/accounts.rs checks the limit.
+        sign_in_per_ip_per_minute: 100_000,
         ..Config::default()
     }
 }

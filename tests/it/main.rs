@@ -23,4 +23,5 @@ mod mfa;
 mod ops;
 mod privacy;
 mod storage;
+mod tokens;
 mod web;

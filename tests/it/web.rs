@@ -155,3 +155,32 @@ async fn uswds_styles_fonts_and_icons_are_served_from_the_binary() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_served_over_tls() {
+    let plain = TestApp::spawn(Backend::Sqlite).await;
+    assert!(
+        plain
+            .get("/")
+            .await
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+    let tls = TestApp::spawn_with(Backend::Sqlite, |c| c.secure_cookies = true).await;
+    let response = tls.get("/").await;
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    // The sign-in form's cookie is Secure then.
+    let form = tls.get("/sign-in").await;
+    assert!(
+        form.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+}

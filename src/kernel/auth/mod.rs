@@ -28,6 +28,10 @@ pub struct Principal {
     #[serde(skip)]
     #[schema(ignore)]
     pub session: Option<SessionRef>,
+    /// For an API token: the actions it may take (within the owner's roles).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub scopes: Option<Vec<crate::kernel::authz::Action>>,
 }
 
 /// How far a session's sign-in has come.

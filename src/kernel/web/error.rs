@@ -136,6 +136,8 @@ pub enum HtmlError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("too many requests")]
+    TooManyRequests,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -153,6 +155,7 @@ impl IntoResponse for HtmlError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod context;
 pub mod error;
 pub mod extract;
+pub mod limit;
 pub mod metrics;
 pub mod page;
 pub mod security;

@@ -1,6 +1,6 @@
 //! Security headers on every response.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -23,9 +23,16 @@ const HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-pub async fn middleware(request: Request, next: Next) -> Response {
+/// `hsts` is on when atip is served over TLS (its cookies are Secure).
+pub async fn middleware(State(hsts): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if hsts {
+        headers.insert(
+            HeaderName::from_static("strict-transport-security"),
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
     for (name, value) in HEADERS {
         headers.insert(
             HeaderName::from_static(name),

@@ -1,0 +1,139 @@
+//! API tokens for integrations: made by a user, shown once, stored hashed, scoped to
+//! a subset of the user's permissions, with an expiry.
+
+use std::time::Duration;
+
+use scoped_futures::ScopedFutureExt;
+use sqlx::FromRow;
+
+use super::model::{Email, Status};
+use super::service::{AccountError, principal_for, user_event};
+use super::store;
+use crate::kernel::audit::{self, Outcome};
+use crate::kernel::auth::Principal;
+use crate::kernel::auth::token::{random_token, stored_form};
+use crate::kernel::authz::{self, Action};
+use crate::kernel::crypto::Crypto;
+use crate::kernel::db::Db;
+use crate::kernel::time::{micros, now_micros};
+
+/// Tokens start with this, so secret scanners (and people) recognise them.
+const PREFIX: &str = "atip_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the account may not {0}, so a token cannot carry it")]
+    BeyondRoles(&'static str),
+    #[error("a token cannot carry `complete-sign-in`")]
+    SignInScope,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+/// Makes a token for the account with `email`; without `scopes` it carries every
+/// permission of the account's roles. Returns the token, which is not stored.
+pub async fn create(
+    db: &Db,
+    email: &str,
+    scopes: Option<Vec<Action>>,
+    lifetime: Duration,
+) -> Result<String, TokenError> {
+    let email = Email::parse(email).map_err(|_| AccountError::UnknownEmail)?;
+    let user = store::by_email(db.reader(), email.as_str())
+        .await
+        .map_err(AccountError::from)?
+        .ok_or(AccountError::UnknownEmail)?;
+    let roles = store::roles(db.reader(), &user.id)
+        .await
+        .map_err(AccountError::from)?;
+    let scopes = match scopes {
+        Some(scopes) => {
+            for action in &scopes {
+                if *action == Action::CompleteSignIn {
+                    return Err(TokenError::SignInScope);
+                }
+                if !authz::roles_allow(&roles, *action) {
+                    return Err(TokenError::BeyondRoles(action.id()));
+                }
+            }
+            scopes
+        }
+        None => Action::ALL
+            .into_iter()
+            .filter(|a| *a != Action::CompleteSignIn && authz::roles_allow(&roles, *a))
+            .collect(),
+    };
+    let token = format!("{PREFIX}{}", random_token().map_err(AccountError::from)?);
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = now_micros();
+    let scope_text = scopes.iter().map(|a| a.id()).collect::<Vec<_>>().join(" ");
+    let hash = stored_form(&token);
+    db.transaction(|tx| {
+        async {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, user_id, token_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&id)
+            .bind(&user.id)
+            .bind(&hash)
+            .bind(&scope_text)
+            .bind(now)
+            .bind(now + micros(lifetime))
+            .execute(&mut *tx)
+            .await?;
+            let event = audit::Event {
+                object_type: Some("api_token"),
+                object_id: Some(id.clone()),
+                ..user_event(&user, "api_token.create")
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(token)
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    user_id: String,
+    scopes: String,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+}
+
+/// The principal a bearer token stands for, if it is known, unexpired, unrevoked and
+/// its account active.
+pub async fn resolve(
+    db: &Db,
+    crypto: &Crypto,
+    token: &str,
+) -> Result<Option<Principal>, AccountError> {
+    if !token.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    let row: Option<TokenRow> = sqlx::query_as(
+        "SELECT user_id, scopes, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+    )
+    .bind(stored_form(token))
+    .fetch_optional(db.reader())
+    .await?;
+    let Some(row) = row.filter(|r| r.revoked_at.is_none() && r.expires_at > now_micros()) else {
+        return Ok(None);
+    };
+    let Some(user) = store::by_id(db.reader(), &row.user_id).await? else {
+        return Ok(None);
+    };
+    if Status::parse(&user.status) != Some(Status::Active) {
+        return Ok(None);
+    }
+    let scopes = row
+        .scopes
+        .split_whitespace()
+        .filter_map(Action::parse)
+        .collect();
+    principal_for(db, crypto, user, None, Some(scopes))
+        .await
+        .map(Some)
+}
