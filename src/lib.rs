@@ -1,6 +1,7 @@
 //! atip: software for anti-trafficking-in-persons programs. See DESIGN in docs/.
 
 pub mod accounts;
+pub mod admin;
 pub mod apidocs;
 pub mod app;
 pub mod cli;

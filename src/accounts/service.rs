@@ -456,3 +456,68 @@ impl From<AccountError> for crate::kernel::web::HtmlError {
         Self::Internal(anyhow::Error::new(err))
     }
 }
+
+/// An account as the administration list shows it.
+pub struct AccountSummary {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub status: String,
+    pub organization_id: Option<String>,
+}
+
+/// Every account, by email, with names opened (staff names, for administrators).
+pub async fn list_accounts(db: &Db, crypto: &Crypto) -> Result<Vec<AccountSummary>, AccountError> {
+    let mut out = Vec::new();
+    for user in store::all(db.reader()).await? {
+        let roles = store::roles(db.reader(), &user.id).await?;
+        let display_name = crypto
+            .open_field("users", "display_name", &user.id, &user.display_name)
+            .await?;
+        out.push(AccountSummary {
+            id: user.id,
+            email: user.email,
+            display_name,
+            roles,
+            status: user.status,
+            organization_id: user.org_id,
+        });
+    }
+    Ok(out)
+}
+
+/// Locks or unlocks an account by id, on behalf of an administrator.
+pub async fn set_status_by(
+    db: &Db,
+    admin: &Principal,
+    id: UserId,
+    status: Status,
+) -> Result<bool, AccountError> {
+    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
+        return Ok(false);
+    };
+    let action = match status {
+        Status::Active => "user.unlock",
+        Status::Locked => "user.lock",
+        Status::Disabled => "user.disable",
+    };
+    db.transaction(|tx| {
+        async {
+            store::set_status(tx, &user.id, status.as_str(), now_micros()).await?;
+            if status != Status::Active {
+                store::delete_user_sessions(tx, &user.id).await?;
+            }
+            let event = Event {
+                actor_id: Some(admin.id.to_string()),
+                actor_role: admin.main_role().map(Role::id),
+                ..user_event(&user, action)
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(true)
+}

@@ -78,6 +78,12 @@ pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sq
         .await
 }
 
+pub async fn all(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(user_select!("ORDER BY email"))
+        .fetch_all(pool)
+        .await
+}
+
 pub async fn by_id(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(user_select!("WHERE id = $1"))
         .bind(id)

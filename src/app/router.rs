@@ -19,7 +19,7 @@ use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
 use crate::kernel::web::limit::{self, SignInLimit};
 use crate::kernel::web::{assets, error, metrics, security};
-use crate::{accounts, apidocs, ops, orgs, site};
+use crate::{accounts, admin, apidocs, ops, orgs, site};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -92,6 +92,9 @@ pub fn build(
         )
         .route("/sign-out", post(accounts::routes::sign_out))
         .route("/account", get(accounts::routes::account))
+        .route("/admin/users", get(admin::routes::users))
+        .route("/admin/users/{id}/status", post(admin::routes::set_status))
+        .route("/admin/audit", get(admin::routes::audit))
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))

@@ -138,6 +138,33 @@ pub async fn append(
     Ok(seq)
 }
 
+/// What the audit browser filters on; empty fields match everything.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub outcome: Option<String>,
+    /// Show events with `seq` below this (for paging back in time).
+    pub before: Option<i64>,
+}
+
+/// Up to `limit` events matching `filter`, newest first.
+pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
+    let empty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    sqlx::query_as(
+        "SELECT seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, prev_hash, hash \
+         FROM audit_events WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR outcome = $3) \
+         AND seq < $4 ORDER BY seq DESC LIMIT $5",
+    )
+    .bind(empty(&filter.action))
+    .bind(empty(&filter.actor_id))
+    .bind(empty(&filter.outcome))
+    .bind(filter.before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await
+}
+
 /// Events with `seq > after`, oldest first.
 pub async fn page(db: &Db, after: i64, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
     sqlx::query_as(

@@ -19,6 +19,8 @@ pub enum Action {
     ListOrganizations,
     /// Browse and export the audit log.
     ReadAuditLog,
+    /// List staff accounts, lock and unlock them.
+    ManageUsers,
 }
 
 impl Action {
@@ -35,6 +37,7 @@ impl Action {
             Self::UseOwnAccount => "use-own-account",
             Self::ListOrganizations => "list-organizations",
             Self::ReadAuditLog => "read-audit-log",
+            Self::ManageUsers => "manage-users",
         }
     }
 
@@ -48,6 +51,7 @@ impl Action {
             Self::UseOwnAccount => "use own account",
             Self::ListOrganizations => "list organizations",
             Self::ReadAuditLog => "read audit log",
+            Self::ManageUsers => "manage users",
         }
     }
 }
@@ -114,7 +118,7 @@ pub fn roles_allow(roles: &[Role], action: Action) -> bool {
 fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::CompleteSignIn | Action::UseOwnAccount | Action::ListOrganizations => true,
-        Action::ReadAuditLog => matches!(role, Role::SystemAdmin),
+        Action::ReadAuditLog | Action::ManageUsers => matches!(role, Role::SystemAdmin),
     }
 }
 
@@ -181,6 +185,17 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     rule("GET", "/account", Policy::Requires(Action::UseOwnAccount)),
     rule("GET", "/api/v1/me", Policy::Requires(Action::UseOwnAccount)),
+    rule("GET", "/admin/users", Policy::Requires(Action::ManageUsers)),
+    rule(
+        "POST",
+        "/admin/users/{id}/status",
+        Policy::Requires(Action::ManageUsers),
+    ),
+    rule(
+        "GET",
+        "/admin/audit",
+        Policy::Requires(Action::ReadAuditLog),
+    ),
     rule(
         "GET",
         "/api/v1/organizations",

@@ -14,6 +14,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod api;
 mod audit;
 mod authz;

@@ -1,0 +1,3 @@
+//! Administration pages: staff accounts (lock, unlock) and the audit log browser.
+
+pub mod routes;
