@@ -467,8 +467,23 @@ pub struct AccountSummary {
     pub organization_id: Option<String>,
 }
 
-/// Every account, by email, with names opened (staff names, for administrators).
-pub async fn list_accounts(db: &Db, crypto: &Crypto) -> Result<Vec<AccountSummary>, AccountError> {
+/// Every account, by email, with names opened (staff names, for administrators). The
+/// read of those personal fields is audited.
+pub async fn list_accounts(
+    db: &Db,
+    crypto: &Crypto,
+    reader: &Principal,
+) -> Result<Vec<AccountSummary>, AccountError> {
+    let event = Event {
+        actor_id: Some(reader.id.to_string()),
+        actor_role: reader.main_role().map(Role::id),
+        org_id: reader.organization_id.map(|o| o.to_string()),
+        action: "user.list",
+        object_type: Some("user"),
+        object_id: None,
+    };
+    db.transaction(|tx| audit::append(tx, &event, Outcome::Success).scope_boxed())
+        .await?;
     let mut out = Vec::new();
     for user in store::all(db.reader()).await? {
         let roles = store::roles(db.reader(), &user.id).await?;

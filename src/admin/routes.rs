@@ -41,7 +41,7 @@ pub async fn users(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
 ) -> Result<Html<String>, HtmlError> {
-    let users = accounts::list_accounts(&state.db, &state.crypto)
+    let users = accounts::list_accounts(&state.db, &state.crypto, &principal)
         .await?
         .into_iter()
         .map(|u| {

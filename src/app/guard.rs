@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::AppState;
 use crate::accounts::routes::read_cookie;
 use crate::accounts::{service, tokens};
-use crate::kernel::auth::{Principal, Stage};
+use scoped_futures::ScopedFutureExt;
+
+use crate::kernel::audit::{self, Event, Outcome};
+use crate::kernel::auth::{Principal, Role, Stage};
 use crate::kernel::authz::{self, Decision, Policy, Resource};
 use crate::kernel::web::error::is_api;
 use crate::kernel::web::{ApiError, HtmlError};
@@ -88,7 +91,7 @@ fn from_this_site(request: &Request) -> bool {
 }
 
 /// Applies the route's declared policy; a matched route without one is refused.
-pub async fn enforce(request: Request, next: Next) -> Response {
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let Some(route) = request
         .extensions()
@@ -134,7 +137,12 @@ pub async fn enforce(request: Request, next: Next) -> Response {
         Decision::SignInRequired | Decision::SecondFactorRequired => {
             error_for(&path, Failure::SignIn)
         }
-        Decision::Deny => error_for(&path, Failure::Forbidden),
+        Decision::Deny => {
+            if let Some(principal) = request.extensions().get::<Principal>() {
+                audit_denial(&state, principal, action, &route).await;
+            }
+            error_for(&path, Failure::Forbidden)
+        }
     }
 }
 
@@ -160,5 +168,25 @@ fn error_for(path: &str, failure: Failure) -> Response {
             Failure::Internal => HtmlError::Internal(anyhow::anyhow!("session check failed")),
         }
         .into_response()
+    }
+}
+
+/// Records a refused request: who asked, for what, on which route (the template, never
+/// the path, which could name a record).
+async fn audit_denial(state: &AppState, principal: &Principal, action: authz::Action, route: &str) {
+    let event = Event {
+        actor_id: Some(principal.id.to_string()),
+        actor_role: principal.main_role().map(Role::id),
+        org_id: principal.organization_id.map(|o| o.to_string()),
+        action: action.id(),
+        object_type: Some(route),
+        object_id: None,
+    };
+    let result = state
+        .db
+        .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())
+        .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, "could not audit a refused request");
     }
 }

@@ -99,7 +99,7 @@ pub fn build(
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))
         // Every route above declares its policy in kernel::authz::ROUTES.
-        .route_layer(from_fn(guard::enforce))
+        .route_layer(from_fn_with_state(state.clone(), guard::enforce))
         .fallback(error::fallback)
         .with_state(state.clone())
         // Innermost first. Panics and oversized bodies become plain error responses,
