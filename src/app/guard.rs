@@ -122,12 +122,12 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
             Redirect::to(&format!("/sign-in?next={next_path}")).into_response()
         }
         Decision::SecondFactorRequired if !is_api(&path) && request.method() == Method::GET => {
-            let stage = request
+            let sign_in_stage = request
                 .extensions()
                 .get::<Principal>()
                 .and_then(|p| p.session.as_ref())
                 .map(|s| s.stage);
-            let to = if stage == Some(Stage::Enrol) {
+            let to = if sign_in_stage == Some(Stage::Enrol) {
                 "/account/mfa"
             } else {
                 "/sign-in/mfa"
