@@ -66,6 +66,15 @@ enum TokenCommand {
         #[arg(long, default_value = "30d")]
         expires: String,
     },
+    /// List an account's tokens (ids, scopes, dates; never the tokens).
+    List(EmailArgs),
+    /// Revoke a token at once, by the id `token list` shows.
+    Revoke {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -334,12 +343,47 @@ fn parse_lifetime(text: &str) -> Result<std::time::Duration, Failure> {
 }
 
 async fn token(command: TokenCommand) -> Result<(), Failure> {
-    let TokenCommand::Create {
-        common,
-        email,
-        scopes,
-        expires,
-    } = command;
+    let (common, email, scopes, expires) = match command {
+        TokenCommand::Create {
+            common,
+            email,
+            scopes,
+            expires,
+        } => (common, email, scopes, expires),
+        TokenCommand::List(args) => {
+            let db = open(&args.common).await?;
+            let tokens = crate::accounts::tokens::list(&db, &args.email).await;
+            db.close().await;
+            let time = crate::kernel::time::rfc3339;
+            for t in tokens? {
+                println!(
+                    "{}  scopes: {}  created {}  expires {}  last used {}  {}",
+                    t.id,
+                    t.scopes,
+                    time(t.created_at),
+                    time(t.expires_at),
+                    t.last_used_at.map_or_else(|| "never".to_owned(), time),
+                    if t.revoked_at.is_some() {
+                        "REVOKED"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            return Ok(());
+        }
+        TokenCommand::Revoke { common, id } => {
+            let db = open(&common).await?;
+            let revoked = crate::accounts::tokens::revoke(&db, &id).await;
+            db.close().await;
+            return if revoked? {
+                println!("token {id} is revoked");
+                Ok(())
+            } else {
+                Err(Failure::Usage(format!("no live token has the id {id:?}")))
+            };
+        }
+    };
     let lifetime = parse_lifetime(&expires)?;
     let scopes = if scopes.is_empty() {
         None

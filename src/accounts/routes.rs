@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::mfa::{self, MfaError};
 use super::service::{self, SignIn};
-use crate::app::AppState;
+use crate::app::{AppState, check_form_token};
 use crate::kernel::auth::password::Password;
 use crate::kernel::auth::token::{random_token, same_secret};
 use crate::kernel::auth::{Principal, Stage};
@@ -142,14 +142,7 @@ pub async fn sign_out(
     Extension(principal): Extension<Principal>,
     Form(form): Form<SignOutForm>,
 ) -> Result<Response, HtmlError> {
-    let expected = principal
-        .session
-        .as_ref()
-        .map(|s| s.csrf_token.as_str())
-        .unwrap_or_default();
-    if expected.is_empty() || !same_secret(expected, &form.csrf) {
-        return Err(HtmlError::Forbidden);
-    }
+    check_form_token(&state, &principal, &form.csrf).await?;
     service::sign_out(&state.db, &principal, form.everywhere.is_some()).await?;
     let mut response = Redirect::to("/").into_response();
     set_cookie(&mut response, &clear_session_cookie(&state));
@@ -170,20 +163,12 @@ pub struct CodeForm {
     code: String,
 }
 
-fn csrf_of(principal: &Principal) -> String {
+pub(crate) fn csrf_of(principal: &Principal) -> String {
     principal
         .session
         .as_ref()
         .map(|s| s.csrf_token.clone())
         .unwrap_or_default()
-}
-
-fn check_csrf(principal: &Principal, sent: &str) -> Result<(), HtmlError> {
-    let expected = csrf_of(principal);
-    if expected.is_empty() || !same_secret(&expected, sent) {
-        return Err(HtmlError::Forbidden);
-    }
-    Ok(())
 }
 
 /// The second-factor form of a half-finished sign-in.
@@ -203,7 +188,7 @@ pub async fn mfa_verify(
     Extension(principal): Extension<Principal>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, HtmlError> {
-    check_csrf(&principal, &form.csrf)?;
+    check_form_token(&state, &principal, &form.csrf).await?;
     match mfa::verify(
         &state.db,
         &state.crypto,
@@ -272,7 +257,7 @@ pub async fn enrol_confirm(
     Extension(principal): Extension<Principal>,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, HtmlError> {
-    check_csrf(&principal, &form.csrf)?;
+    check_form_token(&state, &principal, &form.csrf).await?;
     let shell = Shell::current();
     match mfa::confirm_enrolment(
         &state.db,

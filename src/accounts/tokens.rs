@@ -95,8 +95,70 @@ pub async fn create(
     Ok(token)
 }
 
+/// A token as `atip token list` shows it (never the token itself).
+#[derive(Debug, FromRow)]
+pub struct TokenSummary {
+    pub id: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The tokens of the account with `email`, newest first.
+pub async fn list(db: &Db, email: &str) -> Result<Vec<TokenSummary>, AccountError> {
+    let email = Email::parse(email).map_err(|_| AccountError::UnknownEmail)?;
+    let user = store::by_email(db.reader(), email.as_str())
+        .await?
+        .ok_or(AccountError::UnknownEmail)?;
+    Ok(sqlx::query_as(
+        "SELECT id, scopes, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(&user.id)
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// Revokes a token by id at once; false if no such token is live.
+pub async fn revoke(db: &Db, id: &str) -> Result<bool, AccountError> {
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?;
+    let Some(owner) = owner else {
+        return Ok(false);
+    };
+    let user = store::by_id(db.reader(), &owner)
+        .await?
+        .ok_or(AccountError::UnknownEmail)?;
+    db.transaction(|tx| {
+        async {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now_micros())
+                .execute(&mut *tx)
+                .await?;
+            let event = audit::Event {
+                actor_id: None,
+                object_type: Some("api_token"),
+                object_id: Some(id.to_owned()),
+                ..user_event(&user, "api_token.revoke")
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(true)
+}
+
 #[derive(FromRow)]
 struct TokenRow {
+    id: String,
+    last_used_at: Option<i64>,
     user_id: String,
     scopes: String,
     expires_at: i64,
@@ -114,7 +176,7 @@ pub async fn resolve(
         return Ok(None);
     }
     let row: Option<TokenRow> = sqlx::query_as(
-        "SELECT user_id, scopes, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+        "SELECT id, last_used_at, user_id, scopes, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
     )
     .bind(stored_form(token))
     .fetch_optional(db.reader())
@@ -127,6 +189,16 @@ pub async fn resolve(
     };
     if Status::parse(&user.status) != Some(Status::Active) {
         return Ok(None);
+    }
+    // Last use helps an administrator find forgotten tokens; a minute is precise enough
+    // and spares a write on every call.
+    let now = now_micros();
+    if row.last_used_at.is_none_or(|t| now - t > 60_000_000) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+            .bind(&row.id)
+            .bind(now)
+            .execute(db.writer())
+            .await?;
     }
     let scopes = row
         .scopes

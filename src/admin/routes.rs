@@ -7,10 +7,10 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::accounts::model::Status;
+use crate::accounts::routes::csrf_of;
 use crate::accounts::service::{self as accounts, AccountSummary};
-use crate::app::AppState;
+use crate::app::{AppState, check_form_token};
 use crate::kernel::audit::{self, Filter, Record};
-use crate::kernel::auth::token::same_secret;
 use crate::kernel::auth::{Principal, UserId};
 use crate::kernel::time::rfc3339;
 use crate::kernel::web::{HtmlError, Shell};
@@ -19,14 +19,6 @@ fn render(page: &impl Template) -> Result<Html<String>, HtmlError> {
     page.render()
         .map(Html)
         .map_err(|e| HtmlError::Internal(e.into()))
-}
-
-fn csrf_of(principal: &Principal) -> String {
-    principal
-        .session
-        .as_ref()
-        .map(|s| s.csrf_token.clone())
-        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -73,10 +65,7 @@ pub async fn set_status(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, HtmlError> {
-    let expected = csrf_of(&principal);
-    if expected.is_empty() || !same_secret(&expected, &form.csrf) {
-        return Err(HtmlError::Forbidden);
-    }
+    check_form_token(&state, &principal, &form.csrf).await?;
     let id: UserId = id.parse().map_err(|_| HtmlError::NotFound)?;
     let status = match form.status.as_str() {
         "locked" => Status::Locked,

@@ -12,6 +12,7 @@ use crate::accounts::{service, tokens};
 use scoped_futures::ScopedFutureExt;
 
 use crate::kernel::audit::{self, Event, Outcome};
+use crate::kernel::auth::token::same_secret;
 use crate::kernel::auth::{Principal, Role, Stage};
 use crate::kernel::authz::{self, Decision, Policy, Resource};
 use crate::kernel::web::error::is_api;
@@ -189,4 +190,37 @@ async fn audit_denial(state: &AppState, principal: &Principal, action: authz::Ac
     if let Err(err) = result {
         tracing::error!(error = %err, "could not audit a refused request");
     }
+}
+
+/// Checks a form's CSRF token against the session's; a forged or missing one is refused
+/// and audited (someone tried to make this account act without its knowledge).
+pub async fn check_form_token(
+    state: &AppState,
+    principal: &Principal,
+    sent: &str,
+) -> Result<(), HtmlError> {
+    let expected = principal
+        .session
+        .as_ref()
+        .map(|s| s.csrf_token.as_str())
+        .unwrap_or_default();
+    if !expected.is_empty() && same_secret(expected, sent) {
+        return Ok(());
+    }
+    let event = Event {
+        actor_id: Some(principal.id.to_string()),
+        actor_role: principal.main_role().map(Role::id),
+        org_id: principal.organization_id.map(|o| o.to_string()),
+        action: "form.forged_token",
+        object_type: None,
+        object_id: None,
+    };
+    let result = state
+        .db
+        .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())
+        .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, "could not audit a forged form token");
+    }
+    Err(HtmlError::Forbidden)
 }

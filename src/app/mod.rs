@@ -12,6 +12,7 @@ use crate::accounts::model::SessionPolicy;
 use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 
+pub use guard::check_form_token;
 pub use server::{Application, StartError, open_database, open_keys};
 
 /// What handlers share. Cheap to clone.

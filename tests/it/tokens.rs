@@ -125,4 +125,31 @@ async fn the_cli_prints_a_working_token_once() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--expires"));
+
+    // Listed without the token itself, then revoked at once.
+    let atip = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_atip"))
+            .args(args)
+            .args(["--database-url", app.fresh.url.expose()])
+            .output()
+            .unwrap()
+    };
+    let list = String::from_utf8(atip(&["token", "list", "--email", &email]).stdout).unwrap();
+    assert!(!list.contains(&token[5..]), "the token never prints again");
+    assert!(list.contains("last used 20"), "{list}");
+    let id = list.split_whitespace().next().unwrap().to_owned();
+    assert!(atip(&["token", "revoke", "--id", &id]).status.success());
+    assert_eq!(
+        bearer(&app, &token, "/api/v1/organizations").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(
+        String::from_utf8(atip(&["token", "list", "--email", &email]).stdout)
+            .unwrap()
+            .contains("REVOKED")
+    );
+    assert_eq!(
+        atip(&["token", "revoke", "--id", &id]).status.code(),
+        Some(1)
+    );
 }
