@@ -384,7 +384,6 @@ pub async fn sign_out(
     everywhere: bool,
 ) -> Result<(), AccountError> {
     let user_id = principal.id.to_string();
-    let role = principal.main_role().map(Role::id);
     db.transaction(|tx| {
         async {
             if everywhere {
@@ -392,17 +391,15 @@ pub async fn sign_out(
             } else if let Some(session) = &principal.session {
                 store::delete_session(tx, &session.id).await?;
             }
+            let action = if everywhere {
+                "sign_out.everywhere"
+            } else {
+                "sign_out"
+            };
             let event = Event {
-                actor_id: Some(user_id.clone()),
-                actor_role: role,
-                org_id: principal.organization_id.map(|o| o.to_string()),
-                action: if everywhere {
-                    "sign_out.everywhere"
-                } else {
-                    "sign_out"
-                },
                 object_type: Some("user"),
                 object_id: Some(user_id.clone()),
+                ..Event::by(principal, action)
             };
             audit::append(tx, &event, Outcome::Success).await?;
             Ok::<_, AccountError>(())
@@ -418,10 +415,45 @@ pub async fn set_status(db: &Db, email: &str, status: Status) -> Result<(), Acco
     let user = store::by_email(db.reader(), email.as_str())
         .await?
         .ok_or(AccountError::UnknownEmail)?;
+    apply_status(db, &user, status, None).await
+}
+
+/// The same on behalf of an administrator (audited as theirs); false if no such account.
+pub async fn set_status_by(
+    db: &Db,
+    admin: &Principal,
+    id: UserId,
+    status: Status,
+) -> Result<bool, AccountError> {
+    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
+        return Ok(false);
+    };
+    apply_status(db, &user, status, Some(admin)).await?;
+    Ok(true)
+}
+
+/// Changes the status; `admin` is absent when the CLI (an operator) does it.
+async fn apply_status(
+    db: &Db,
+    user: &UserRow,
+    status: Status,
+    admin: Option<&Principal>,
+) -> Result<(), AccountError> {
     let action = match status {
         Status::Active => "user.unlock",
         Status::Locked => "user.lock",
         Status::Disabled => "user.disable",
+    };
+    let event = match admin {
+        Some(admin) => Event {
+            object_type: Some("user"),
+            object_id: Some(user.id.clone()),
+            ..Event::by(admin, action)
+        },
+        None => Event {
+            actor_id: None,
+            ..user_event(user, action)
+        },
     };
     db.transaction(|tx| {
         async {
@@ -429,10 +461,6 @@ pub async fn set_status(db: &Db, email: &str, status: Status) -> Result<(), Acco
             if status != Status::Active {
                 store::delete_user_sessions(tx, &user.id).await?;
             }
-            let event = Event {
-                actor_id: None,
-                ..user_event(&user, action)
-            };
             audit::append(tx, &event, Outcome::Success).await?;
             Ok::<_, AccountError>(())
         }
@@ -475,12 +503,8 @@ pub async fn list_accounts(
     reader: &Principal,
 ) -> Result<Vec<AccountSummary>, AccountError> {
     let event = Event {
-        actor_id: Some(reader.id.to_string()),
-        actor_role: reader.main_role().map(Role::id),
-        org_id: reader.organization_id.map(|o| o.to_string()),
-        action: "user.list",
         object_type: Some("user"),
-        object_id: None,
+        ..Event::by(reader, "user.list")
     };
     db.transaction(|tx| audit::append(tx, &event, Outcome::Success).scope_boxed())
         .await?;
@@ -500,39 +524,4 @@ pub async fn list_accounts(
         });
     }
     Ok(out)
-}
-
-/// Locks or unlocks an account by id, on behalf of an administrator.
-pub async fn set_status_by(
-    db: &Db,
-    admin: &Principal,
-    id: UserId,
-    status: Status,
-) -> Result<bool, AccountError> {
-    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
-        return Ok(false);
-    };
-    let action = match status {
-        Status::Active => "user.unlock",
-        Status::Locked => "user.lock",
-        Status::Disabled => "user.disable",
-    };
-    db.transaction(|tx| {
-        async {
-            store::set_status(tx, &user.id, status.as_str(), now_micros()).await?;
-            if status != Status::Active {
-                store::delete_user_sessions(tx, &user.id).await?;
-            }
-            let event = Event {
-                actor_id: Some(admin.id.to_string()),
-                actor_role: admin.main_role().map(Role::id),
-                ..user_event(&user, action)
-            };
-            audit::append(tx, &event, Outcome::Success).await?;
-            Ok::<_, AccountError>(())
-        }
-        .scope_boxed()
-    })
-    .await?;
-    Ok(true)
 }

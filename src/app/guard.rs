@@ -13,7 +13,7 @@ use scoped_futures::ScopedFutureExt;
 
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::token::same_secret;
-use crate::kernel::auth::{Principal, Role, Stage};
+use crate::kernel::auth::{Principal, Stage};
 use crate::kernel::authz::{self, Decision, Policy, Resource};
 use crate::kernel::web::error::is_api;
 use crate::kernel::web::{ApiError, HtmlError};
@@ -176,12 +176,8 @@ fn error_for(path: &str, failure: Failure) -> Response {
 /// the path, which could name a record).
 async fn audit_denial(state: &AppState, principal: &Principal, action: authz::Action, route: &str) {
     let event = Event {
-        actor_id: Some(principal.id.to_string()),
-        actor_role: principal.main_role().map(Role::id),
-        org_id: principal.organization_id.map(|o| o.to_string()),
-        action: action.id(),
         object_type: Some(route),
-        object_id: None,
+        ..Event::by(principal, action.id())
     };
     let result = state
         .db
@@ -207,14 +203,7 @@ pub async fn check_form_token(
     if !expected.is_empty() && same_secret(expected, sent) {
         return Ok(());
     }
-    let event = Event {
-        actor_id: Some(principal.id.to_string()),
-        actor_role: principal.main_role().map(Role::id),
-        org_id: principal.organization_id.map(|o| o.to_string()),
-        action: "form.forged_token",
-        object_type: None,
-        object_id: None,
-    };
+    let event = Event::by(principal, "form.forged_token");
     let result = state
         .db
         .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())

@@ -43,6 +43,20 @@ pub struct Event<'a> {
     pub object_id: Option<String>,
 }
 
+impl<'a> Event<'a> {
+    /// An event done by `principal` (its id, main role and organization).
+    pub fn by(principal: &super::auth::Principal, action: &'a str) -> Self {
+        Self {
+            actor_id: Some(principal.id.to_string()),
+            actor_role: principal.main_role().map(super::auth::Role::id),
+            org_id: principal.organization_id.map(|o| o.to_string()),
+            action,
+            object_type: None,
+            object_id: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, FromRow, Serialize)]
 pub struct Record {
     pub seq: i64,
