@@ -374,7 +374,7 @@ async fn token(command: TokenCommand) -> Result<(), Failure> {
         }
         TokenCommand::Revoke { common, id } => {
             let db = open(&common).await?;
-            let revoked = crate::accounts::tokens::revoke(&db, &id).await;
+            let revoked = crate::accounts::tokens::revoke(&db, &id, None).await;
             db.close().await;
             return if revoked? {
                 println!("token {id} is revoked");

@@ -27,6 +27,8 @@ pub enum AccountError {
     UnknownEmail,
     #[error("at least one role is needed")]
     NoRole,
+    #[error("administrators cannot change their own roles; another administrator must")]
+    OwnRoles,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -429,6 +431,50 @@ pub async fn set_status_by(
         return Ok(false);
     };
     apply_status(db, &user, status, Some(admin)).await?;
+    Ok(true)
+}
+
+/// Replaces the roles of an account on behalf of an administrator: a permission
+/// change, audited with the roles granted. The account's sessions end, so no page
+/// keeps showing what it may no longer do. False if no such account.
+pub async fn set_roles_by(
+    db: &Db,
+    admin: &Principal,
+    id: UserId,
+    roles: &[Role],
+) -> Result<bool, AccountError> {
+    if roles.is_empty() {
+        return Err(AccountError::NoRole);
+    }
+    if id == admin.id {
+        return Err(AccountError::OwnRoles);
+    }
+    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
+        return Ok(false);
+    };
+    if roles.iter().any(|r| r.is_org_scoped()) && user.org_id.is_none() {
+        return Err(AccountError::Organization);
+    }
+    let granted = roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(" ");
+    let event = Event {
+        object_type: Some("user"),
+        object_id: Some(user.id.clone()),
+        detail: Some(format!("roles={granted}")),
+        ..Event::by(admin, "user.roles")
+    };
+    db.transaction(|tx| {
+        async {
+            store::delete_roles(tx, &user.id).await?;
+            for role in roles {
+                store::insert_role(tx, &user.id, *role).await?;
+            }
+            store::delete_user_sessions(tx, &user.id).await?;
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, AccountError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
     Ok(true)
 }
 

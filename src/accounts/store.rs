@@ -71,6 +71,14 @@ pub async fn insert_role(
     Ok(())
 }
 
+pub async fn delete_roles(conn: &mut AnyConnection, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(user_select!("WHERE email = $1"))
         .bind(email)

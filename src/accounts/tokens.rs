@@ -84,6 +84,7 @@ pub async fn create(
             let event = audit::Event {
                 object_type: Some("api_token"),
                 object_id: Some(id.clone()),
+                detail: Some(format!("scopes={scope_text}")),
                 ..user_event(&user, "api_token.create")
             };
             audit::append(tx, &event, Outcome::Success).await?;
@@ -120,8 +121,31 @@ pub async fn list(db: &Db, email: &str) -> Result<Vec<TokenSummary>, AccountErro
     .await?)
 }
 
-/// Revokes a token by id at once; false if no such token is live.
-pub async fn revoke(db: &Db, id: &str) -> Result<bool, AccountError> {
+/// A token as the administrators' list shows it: its owner, never the token.
+#[derive(Debug, FromRow)]
+pub struct TokenListing {
+    pub id: String,
+    pub owner_email: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Every token of every account, newest first.
+pub async fn list_all(db: &Db) -> Result<Vec<TokenListing>, AccountError> {
+    Ok(sqlx::query_as(
+        "SELECT t.id, u.email AS owner_email, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.created_at DESC",
+    )
+    .fetch_all(db.reader())
+    .await?)
+}
+
+/// Revokes a token by id at once; false if no such token is live. `by` is the
+/// administrator who did it, absent when an operator uses the CLI.
+pub async fn revoke(db: &Db, id: &str, by: Option<&Principal>) -> Result<bool, AccountError> {
     let owner: Option<String> =
         sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
@@ -140,11 +164,18 @@ pub async fn revoke(db: &Db, id: &str) -> Result<bool, AccountError> {
                 .bind(now_micros())
                 .execute(&mut *tx)
                 .await?;
-            let event = audit::Event {
-                actor_id: None,
-                object_type: Some("api_token"),
-                object_id: Some(id.to_owned()),
-                ..user_event(&user, "api_token.revoke")
+            let event = match by {
+                Some(admin) => audit::Event {
+                    object_type: Some("api_token"),
+                    object_id: Some(id.to_owned()),
+                    ..audit::Event::by(admin, "api_token.revoke")
+                },
+                None => audit::Event {
+                    actor_id: None,
+                    object_type: Some("api_token"),
+                    object_id: Some(id.to_owned()),
+                    ..user_event(&user, "api_token.revoke")
+                },
             };
             audit::append(tx, &event, Outcome::Success).await?;
             Ok::<_, AccountError>(())

@@ -1,19 +1,27 @@
-//! `/admin/users` and `/admin/audit`.
+//! `/admin/users`, `/admin/organizations`, `/admin/tokens` and `/admin/audit`.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::accounts::model::Status;
 use crate::accounts::routes::csrf_of;
-use crate::accounts::service::{self as accounts, AccountSummary};
+use crate::accounts::service::{self as accounts, AccountError, AccountSummary};
+use crate::accounts::tokens::{self, TokenListing};
 use crate::app::{AppState, check_form_token};
 use crate::kernel::audit::{self, Filter, Record};
-use crate::kernel::auth::{Principal, UserId};
+use crate::kernel::auth::{Principal, Role, UserId};
+use crate::kernel::places;
 use crate::kernel::time::rfc3339;
 use crate::kernel::web::{HtmlError, Shell};
+use crate::orgs::model::{
+    NewOrganization, OrgId, OrgKind, OrgName, OrgRuleError, Organization, StateCode,
+};
+use crate::orgs::service::{self as orgs, OrgError};
 
 fn render(page: &impl Template) -> Result<Html<String>, HtmlError> {
     page.render()
@@ -21,19 +29,32 @@ fn render(page: &impl Template) -> Result<Html<String>, HtmlError> {
         .map_err(|e| HtmlError::Internal(e.into()))
 }
 
+/// An account, its roles as text, and every role with whether it holds it.
+type UserRow = (AccountSummary, String, Vec<(&'static str, bool)>);
+
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 struct UsersPage {
     shell: Shell,
-    users: Vec<(AccountSummary, String)>,
+    users: Vec<UserRow>,
     csrf: String,
+    /// The message id of what was wrong with the last roles form.
+    problem: Option<&'static str>,
 }
 
 pub async fn users(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
 ) -> Result<Html<String>, HtmlError> {
-    let users = accounts::list_accounts(&state.db, &state.crypto, &principal)
+    users_page(&state, &principal, None).await
+}
+
+async fn users_page(
+    state: &AppState,
+    principal: &Principal,
+    problem: Option<&'static str>,
+) -> Result<Html<String>, HtmlError> {
+    let users = accounts::list_accounts(&state.db, &state.crypto, principal)
         .await?
         .into_iter()
         .map(|u| {
@@ -43,14 +64,215 @@ pub async fn users(
                 .map(|r| r.id())
                 .collect::<Vec<_>>()
                 .join(", ");
-            (u, roles)
+            let choices = Role::ALL
+                .iter()
+                .map(|r| (r.id(), u.roles.contains(r)))
+                .collect();
+            (u, roles, choices)
         })
         .collect();
     render(&UsersPage {
         shell: Shell::current(),
         users,
+        csrf: csrf_of(principal),
+        problem,
+    })
+}
+
+/// The fields of a form whose keys repeat (`role=a&role=b`), which `Form` cannot read.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Replaces an account's roles (`role` repeated, one per role granted).
+pub async fn set_roles(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, HtmlError> {
+    let pairs = form_pairs(&body);
+    let sent = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    check_form_token(&state, &principal, sent).await?;
+    let id: UserId = id.parse().map_err(|_| HtmlError::NotFound)?;
+    let mut roles = Vec::new();
+    for (_, value) in pairs.iter().filter(|(k, _)| k == "role") {
+        roles.push(Role::parse(value).ok_or(HtmlError::BadRequest)?);
+    }
+    let problem = match accounts::set_roles_by(&state.db, &principal, id, &roles).await {
+        Ok(true) => return Ok(Redirect::to("/admin/users").into_response()),
+        Ok(false) => return Err(HtmlError::NotFound),
+        Err(AccountError::NoRole) => "admin-roles-none",
+        Err(AccountError::OwnRoles) => "admin-roles-own",
+        Err(AccountError::Organization) => "admin-roles-org",
+        Err(other) => return Err(other.into()),
+    };
+    let page = users_page(&state, &principal, Some(problem)).await?;
+    Ok((StatusCode::BAD_REQUEST, page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/organizations.html")]
+struct OrganizationsPage {
+    shell: Shell,
+    organizations: Vec<Organization>,
+    grantees: Vec<Organization>,
+    kinds: Vec<&'static str>,
+    csrf: String,
+    form: OrganizationForm,
+    problem: Option<&'static str>,
+}
+
+/// The new-organization form, as sent (and sent back when something is wrong).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct OrganizationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    parent: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    state: String,
+}
+
+/// The most organizations the page lists; the API pages through all of them.
+const ORGANIZATIONS_SHOWN: u32 = 500;
+
+async fn organizations_page(
+    state: &AppState,
+    principal: &Principal,
+    form: OrganizationForm,
+    problem: Option<&'static str>,
+) -> Result<Html<String>, HtmlError> {
+    let (organizations, _) = orgs::list(&state.db, None, 1, ORGANIZATIONS_SHOWN).await?;
+    let grantees = organizations
+        .iter()
+        .filter(|o| o.kind == OrgKind::NationalGrantee)
+        .cloned()
+        .collect();
+    render(&OrganizationsPage {
+        shell: Shell::current(),
+        organizations,
+        grantees,
+        kinds: OrgKind::ALL.iter().map(|k| k.as_str()).collect(),
+        csrf: csrf_of(principal),
+        form,
+        problem,
+    })
+}
+
+pub async fn organizations(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Html<String>, HtmlError> {
+    organizations_page(&state, &principal, OrganizationForm::default(), None).await
+}
+
+/// The form as a new organization, or the message id of the first thing wrong. The
+/// place is found in the gazetteer, which gives its coordinates.
+fn parse_organization(form: &OrganizationForm) -> Result<NewOrganization, &'static str> {
+    let name = OrgName::parse(&form.name).map_err(|_| "admin-org-error-name")?;
+    let kind = OrgKind::parse(&form.kind).ok_or("admin-org-error-kind")?;
+    let state = StateCode::parse(&form.state).map_err(|_| "admin-org-error-state")?;
+    let parent = match form.parent.trim() {
+        "" => None,
+        p => Some(p.parse::<OrgId>().map_err(|_| "admin-org-error-parent")?),
+    };
+    let place = places::find(form.city.trim(), state.as_str()).ok_or("admin-org-error-place")?;
+    let org = NewOrganization {
+        name,
+        kind,
+        parent,
+        city: place.name.clone(),
+        state,
+        latitude: place.latitude,
+        longitude: place.longitude,
+    };
+    org.check().map_err(|e| match e {
+        OrgRuleError::MissingParent => "admin-org-error-parent",
+        OrgRuleError::Name => "admin-org-error-name",
+        OrgRuleError::State => "admin-org-error-state",
+    })?;
+    Ok(org)
+}
+
+pub async fn create_organization(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Form(form): Form<OrganizationForm>,
+) -> Result<Response, HtmlError> {
+    check_form_token(&state, &principal, &form.csrf).await?;
+    let problem = match parse_organization(&form) {
+        Ok(org) => match orgs::create_by(&state.db, &principal, org).await {
+            Ok(_) => return Ok(Redirect::to("/admin/organizations").into_response()),
+            Err(OrgError::DuplicateName) => "admin-org-error-duplicate",
+            // The parent named does not exist.
+            Err(OrgError::Db(sqlx::Error::Database(d))) if d.is_foreign_key_violation() => {
+                "admin-org-error-parent"
+            }
+            Err(other) => return Err(HtmlError::Internal(other.into())),
+        },
+        Err(problem) => problem,
+    };
+    let page = organizations_page(&state, &principal, form, Some(problem)).await?;
+    Ok((StatusCode::BAD_REQUEST, page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/tokens.html")]
+struct TokensPage {
+    shell: Shell,
+    /// Each token with its creation, expiry and last-use times as text.
+    tokens: Vec<(TokenListing, String, String, String)>,
+    csrf: String,
+}
+
+pub async fn tokens(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Html<String>, HtmlError> {
+    let tokens = tokens::list_all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let created = rfc3339(t.created_at);
+            let expires = rfc3339(t.expires_at);
+            let used = t.last_used_at.map(rfc3339).unwrap_or_default();
+            (t, created, expires, used)
+        })
+        .collect();
+    render(&TokensPage {
+        shell: Shell::current(),
+        tokens,
         csrf: csrf_of(&principal),
     })
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, HtmlError> {
+    check_form_token(&state, &principal, &form.csrf).await?;
+    if !tokens::revoke(&state.db, &id, Some(&principal)).await? {
+        return Err(HtmlError::NotFound);
+    }
+    Ok(Redirect::to("/admin/tokens").into_response())
 }
 
 #[derive(Deserialize)]

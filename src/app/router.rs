@@ -94,6 +94,16 @@ pub fn build(
         .route("/account", get(accounts::routes::account))
         .route("/admin/users", get(admin::routes::users))
         .route("/admin/users/{id}/status", post(admin::routes::set_status))
+        .route("/admin/users/{id}/roles", post(admin::routes::set_roles))
+        .route(
+            "/admin/organizations",
+            get(admin::routes::organizations).post(admin::routes::create_organization),
+        )
+        .route("/admin/tokens", get(admin::routes::tokens))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            post(admin::routes::revoke_token),
+        )
         .route("/admin/audit", get(admin::routes::audit))
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))

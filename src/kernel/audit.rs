@@ -41,6 +41,8 @@ pub struct Event<'a> {
     pub action: &'a str,
     pub object_type: Option<&'a str>,
     pub object_id: Option<String>,
+    /// What changed, when the object id alone does not say it; never personal values.
+    pub detail: Option<String>,
 }
 
 impl<'a> Event<'a> {
@@ -53,6 +55,7 @@ impl<'a> Event<'a> {
             action,
             object_type: None,
             object_id: None,
+            detail: None,
         }
     }
 }
@@ -69,6 +72,7 @@ pub struct Record {
     pub object_id: Option<String>,
     pub request_id: Option<String>,
     pub outcome: String,
+    pub detail: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -97,6 +101,10 @@ impl Record {
                 }
                 None => text.push_str("-|"),
             }
+        }
+        // Added later: hashed only when present, so older events still verify.
+        if let Some(detail) = &self.detail {
+            let _ = write!(text, "detail:{}:{detail}|", detail.len());
         }
         hex::encode(Sha256::digest(text.as_bytes()))
     }
@@ -127,13 +135,14 @@ pub async fn append(
         object_id: event.object_id.clone(),
         request_id,
         outcome: outcome.as_str().to_owned(),
+        detail: event.detail.clone(),
         prev_hash: prev_hash.unwrap_or_else(|| GENESIS.to_owned()),
         hash: String::new(),
     };
     record.hash = record.compute_hash();
     sqlx::query(
-        "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(record.seq)
     .bind(record.at)
@@ -145,6 +154,7 @@ pub async fn append(
     .bind(record.object_id)
     .bind(record.request_id)
     .bind(record.outcome)
+    .bind(record.detail)
     .bind(record.prev_hash)
     .bind(record.hash)
     .execute(conn)
@@ -166,7 +176,7 @@ pub struct Filter {
 pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
     let empty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     sqlx::query_as(
-        "SELECT seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, prev_hash, hash \
+        "SELECT seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash \
          FROM audit_events WHERE ($1 IS NULL OR action = $1) AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR outcome = $3) \
          AND seq < $4 ORDER BY seq DESC LIMIT $5",
     )
@@ -182,7 +192,7 @@ pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Record>,
 /// Events with `seq > after`, oldest first.
 pub async fn page(db: &Db, after: i64, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, prev_hash, hash \
+        "SELECT seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash \
          FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)

@@ -19,8 +19,11 @@ pub enum Action {
     ListOrganizations,
     /// Browse and export the audit log.
     ReadAuditLog,
-    /// List staff accounts, lock and unlock them.
+    /// List staff accounts, lock and unlock them, change their roles, list and
+    /// revoke API tokens.
     ManageUsers,
+    /// Add organizations to the program.
+    ManageOrganizations,
 }
 
 impl Action {
@@ -38,6 +41,7 @@ impl Action {
             Self::ListOrganizations => "list-organizations",
             Self::ReadAuditLog => "read-audit-log",
             Self::ManageUsers => "manage-users",
+            Self::ManageOrganizations => "manage-organizations",
         }
     }
 
@@ -52,6 +56,7 @@ impl Action {
             Self::ListOrganizations => "list organizations",
             Self::ReadAuditLog => "read audit log",
             Self::ManageUsers => "manage users",
+            Self::ManageOrganizations => "manage organizations",
         }
     }
 }
@@ -118,7 +123,9 @@ pub fn roles_allow(roles: &[Role], action: Action) -> bool {
 fn allows(role: Role, action: Action) -> bool {
     match action {
         Action::CompleteSignIn | Action::UseOwnAccount | Action::ListOrganizations => true,
-        Action::ReadAuditLog | Action::ManageUsers => matches!(role, Role::SystemAdmin),
+        Action::ReadAuditLog | Action::ManageUsers | Action::ManageOrganizations => {
+            matches!(role, Role::SystemAdmin)
+        }
     }
 }
 
@@ -189,6 +196,31 @@ pub const ROUTES: &[RouteRule] = &[
     rule(
         "POST",
         "/admin/users/{id}/status",
+        Policy::Requires(Action::ManageUsers),
+    ),
+    rule(
+        "POST",
+        "/admin/users/{id}/roles",
+        Policy::Requires(Action::ManageUsers),
+    ),
+    rule(
+        "GET",
+        "/admin/organizations",
+        Policy::Requires(Action::ManageOrganizations),
+    ),
+    rule(
+        "POST",
+        "/admin/organizations",
+        Policy::Requires(Action::ManageOrganizations),
+    ),
+    rule(
+        "GET",
+        "/admin/tokens",
+        Policy::Requires(Action::ManageUsers),
+    ),
+    rule(
+        "POST",
+        "/admin/tokens/{id}/revoke",
         Policy::Requires(Action::ManageUsers),
     ),
     rule(

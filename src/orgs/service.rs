@@ -5,6 +5,8 @@ use sqlx::AnyConnection;
 
 use super::model::{NewOrganization, OrgId, OrgKind, OrgRuleError, Organization};
 use super::store;
+use crate::kernel::audit::{self, Event, Outcome};
+use crate::kernel::auth::Principal;
 use crate::kernel::db::{Db, Retryable};
 use crate::kernel::outbox::{self, ChangeOp};
 use crate::kernel::time::now_micros;
@@ -28,6 +30,32 @@ impl Retryable for OrgError {
 /// Adds organizations in one transaction, each with its change-log row.
 pub async fn create_many(db: &Db, orgs: &[(OrgId, NewOrganization)]) -> Result<(), OrgError> {
     db.transaction(|tx| insert_in(tx, orgs).scope_boxed()).await
+}
+
+/// Adds one organization on behalf of an administrator, audited as theirs.
+pub async fn create_by(
+    db: &Db,
+    admin: &Principal,
+    org: NewOrganization,
+) -> Result<OrgId, OrgError> {
+    let id = OrgId::new();
+    let event = Event {
+        object_type: Some("organization"),
+        object_id: Some(id.to_string()),
+        detail: Some(format!("kind={}", org.kind.as_str())),
+        ..Event::by(admin, "organization.create")
+    };
+    let orgs = [(id, org)];
+    db.transaction(|tx| {
+        async {
+            insert_in(tx, &orgs).await?;
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, OrgError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(id)
 }
 
 /// Adds organizations inside the caller's transaction (for callers that write other

@@ -64,7 +64,22 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
     // Routes that end the session go last.
     let mut routes: Vec<_> = ROUTES.iter().collect();
     routes.sort_by_key(|r| (r.method == "POST", r.path == "/sign-out"));
-    let some_user: String = sqlx::query_scalar("SELECT id FROM users ORDER BY email LIMIT 1")
+    // The accounts and tokens the administration routes act on are nobody's above.
+    let (target_email, _) = app.user(Role::Analyst, None).await;
+    let some_user: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(&target_email)
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    let _token = atip::accounts::tokens::create(
+        &app.db,
+        &target_email,
+        None,
+        std::time::Duration::from_hours(1),
+    )
+    .await
+    .unwrap();
+    let some_token: String = sqlx::query_scalar("SELECT id FROM api_tokens")
         .fetch_one(app.db.reader())
         .await
         .unwrap();
@@ -73,6 +88,8 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
         for route in &routes {
             let id = if route.path.starts_with("/admin/users/") {
                 some_user.clone()
+            } else if route.path.starts_with("/admin/tokens/") {
+                some_token.clone()
             } else {
                 home.to_string()
             };
@@ -109,9 +126,17 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 .unwrap_or_else(|| ("nobody@example.org".into(), "not a password".into()));
             app.post_sign_in(&email, &password).await.status()
         }
-        ("POST", p) if p.starts_with("/admin/users/") => {
+        ("POST", p) if p.starts_with("/admin/") => {
             let mut request = app.client.post(app.url(path));
-            let mut form = vec![("csrf", String::new()), ("status", "active".to_owned())];
+            let mut form = vec![
+                ("csrf", String::new()),
+                ("status", "active".to_owned()),
+                ("role", "analyst".to_owned()),
+                ("name", "Matrix NGO".to_owned()),
+                ("kind", "national_grantee".to_owned()),
+                ("city", "Austin".to_owned()),
+                ("state", "TX".to_owned()),
+            ];
             if let Some(session) = &caller.session {
                 request = request.header("cookie", &session.cookie);
                 form[0].1.clone_from(&session.csrf);
