@@ -10,7 +10,7 @@ use crate::helpers::{Backend, fresh_database};
 use crate::on_both_databases;
 
 on_both_databases! {
-    concurrent_appends_from_two_processes_keep_one_chain;
+    concurrent_appends_from_two_connection_pools_keep_one_chain;
     changing_one_byte_of_one_row_breaks_the_chain_and_the_cli_names_it;
 }
 
@@ -31,9 +31,9 @@ async fn append_many(db: Db, who: &'static str, n: usize) {
     }
 }
 
-async fn concurrent_appends_from_two_processes_keep_one_chain(backend: Backend) {
+async fn concurrent_appends_from_two_connection_pools_keep_one_chain(backend: Backend) {
     let fresh = fresh_database(backend).await;
-    // Two separate pools stand for two server processes on one database.
+    // Two pools, each with its own connections (the two-process test is in cli.rs).
     let first = Db::connect(&fresh.url).await.unwrap();
     first.migrate().await.unwrap();
     let second = Db::connect(&fresh.url).await.unwrap();

@@ -25,8 +25,14 @@ fn atip() -> Command {
 /// Starts `atip ARGS`, waits for the line with the address, and returns the child,
 /// the base URL and everything it printed up to then.
 fn start(args: &[&str], cwd: &Path) -> (Child, String, String) {
+    start_with_env(args, cwd, &[])
+}
+
+/// `start` with extra environment variables for the child.
+fn start_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (Child, String, String) {
     let log = std::fs::File::create(cwd.join("atip-stderr.log")).unwrap();
     let mut child = atip()
+        .envs(env.iter().copied())
         .args(args)
         .current_dir(cwd)
         .stdout(Stdio::piped())
@@ -432,4 +438,108 @@ fn settings_come_from_the_environment_and_secret_files() {
         .output()
         .unwrap();
     assert_fails_with(&output, &addr);
+}
+
+crate::on_both_databases! {
+    two_server_processes_keep_one_audit_chain;
+}
+
+/// Two `atip serve` processes on one database, each refusing (and auditing) requests as
+/// fast as they come, write one unbroken chain.
+async fn two_server_processes_keep_one_audit_chain(backend: Backend) {
+    let fresh = fresh_database(backend).await;
+    let url = fresh.url.expose().to_owned();
+    let data = fresh.dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let common = ["--database-url", url.as_str(), "--data-dir", data];
+    let mut create = atip()
+        .args([
+            "user",
+            "create",
+            "--email",
+            "a@example.org",
+            "--role",
+            "analyst",
+        ])
+        .args(["--password-stdin"])
+        .args(common)
+        .current_dir(fresh.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"lantern orchard velvet canyon\n")
+        .unwrap();
+    let created = create.wait_with_output().unwrap();
+    assert!(created.status.success(), "{created:?}");
+
+    let mut servers = Vec::new();
+    for name in ["one", "two"] {
+        let cwd = fresh.dir.path().join(name);
+        std::fs::create_dir(&cwd).unwrap();
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend(common);
+        let (child, base, _) = start_with_env(&args, &cwd, &[("ATIP_SECURE_COOKIES", "false")]);
+        let signed_in = crate::helpers::browser_sign_in(
+            &base,
+            "a@example.org",
+            "lantern orchard velvet canyon",
+        )
+        .await;
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+        let cookie = signed_in.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        servers.push((child, base, cookie));
+    }
+    let refusals = servers.iter().map(|(_, base, cookie)| {
+        let (base, cookie) = (base.clone(), cookie.clone());
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for _ in 0..40 {
+                let status = client
+                    .get(format!("{base}/admin/audit"))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert_eq!(status, StatusCode::FORBIDDEN);
+            }
+        })
+    });
+    for task in refusals.collect::<Vec<_>>() {
+        task.await.unwrap();
+    }
+    for (child, _, _) in servers {
+        terminate(&child);
+        assert!(wait(child).success());
+    }
+    let verify = atip()
+        .args(["audit", "verify"])
+        .args(common)
+        .current_dir(fresh.dir.path())
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+    let db = Db::connect(&fresh.url).await.unwrap();
+    let denied: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE outcome = 'denied'")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        denied, 80,
+        "every refusal of both processes is in the chain"
+    );
+    db.close().await;
 }
