@@ -367,7 +367,7 @@ fn session_cookie(state: &AppState, token: &str) -> String {
     )
 }
 
-fn clear_session_cookie(state: &AppState) -> String {
+pub(crate) fn clear_session_cookie(state: &AppState) -> String {
     format!(
         "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
         state.sessions.cookie_name(),

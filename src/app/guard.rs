@@ -2,12 +2,12 @@
 //! forms come from this site, and enforces each route's declared policy.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
-use crate::accounts::routes::read_cookie;
+use crate::accounts::routes::{clear_session_cookie, read_cookie};
 use crate::accounts::{service, tokens};
 use scoped_futures::ScopedFutureExt;
 
@@ -37,7 +37,10 @@ pub async fn resolve_principal(
                 request.extensions_mut().insert(principal);
                 next.run(request).await
             }
-            Ok(None) => error_for(request.uri().path(), Failure::SignIn),
+            Ok(None) => {
+                audit_rejected(&state, "api_token.rejected").await;
+                error_for(request.uri().path(), Failure::SignIn)
+            }
             Err(err) => {
                 tracing::error!(error = ?err, "could not check an API token");
                 error_for(request.uri().path(), Failure::Internal)
@@ -49,7 +52,16 @@ pub async fn resolve_principal(
             Ok(Some(principal)) => {
                 request.extensions_mut().insert(principal);
             }
-            Ok(None) => {}
+            Ok(None) => {
+                // Tampered, forged, expired or ended: audited once, because the
+                // browser is told to forget the cookie.
+                audit_rejected(&state, "session.rejected").await;
+                let mut response = next.run(request).await;
+                if let Ok(clear) = HeaderValue::from_str(&clear_session_cookie(&state)) {
+                    response.headers_mut().append(header::SET_COOKIE, clear);
+                }
+                return response;
+            }
             Err(err) => {
                 tracing::error!(error = ?err, "could not check a session");
                 return error_for(request.uri().path(), Failure::Internal);
@@ -57,6 +69,22 @@ pub async fn resolve_principal(
         }
     }
     next.run(request).await
+}
+
+/// Records a credential that matched nothing. Nobody can be named: the event says only
+/// when and from which request (never the credential itself).
+async fn audit_rejected(state: &AppState, action: &str) {
+    let event = Event {
+        action,
+        ..Event::default()
+    };
+    let result = state
+        .db
+        .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())
+        .await;
+    if let Err(err) = result {
+        tracing::error!(error = %err, "could not audit a rejected credential");
+    }
 }
 
 /// Refuses state-changing requests sent from another site (the first CSRF defence;

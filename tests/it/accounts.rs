@@ -242,15 +242,37 @@ async fn an_idle_or_expired_session_ends(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(left, 1, "ended sessions are deleted");
-    // A tampered cookie is just no session.
+    // A tampered cookie is no session: refused, audited, and the browser told to drop it.
     let tampered = crate::helpers::Session {
         cookie: format!("{}0", fresh.cookie),
         csrf: fresh.csrf.clone(),
     };
-    assert_eq!(
-        app.get_as(&tampered, "/api/v1/me").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    let refused = app.get_as(&tampered, "/api/v1/me").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let cleared = refused.headers()["set-cookie"].to_str().unwrap();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let rejected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'session.rejected' AND outcome = 'denied' AND actor_id IS NULL",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(rejected, 3, "the idle, the expired and the tampered cookie");
+    let bogus = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("atip_not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bogus.status(), StatusCode::UNAUTHORIZED);
+    let rejected_tokens: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'api_token.rejected' AND actor_id IS NULL",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(rejected_tokens, 1);
     // A page asks the browser to sign in, keeping where it was going.
     let page = app.get_as(&tampered, "/account").await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
