@@ -188,15 +188,7 @@ fn parse_organization(form: &OrganizationForm) -> Result<NewOrganization, &'stat
         p => Some(p.parse::<OrgId>().map_err(|_| "admin-org-error-parent")?),
     };
     let place = places::find(form.city.trim(), state.as_str()).ok_or("admin-org-error-place")?;
-    let org = NewOrganization {
-        name,
-        kind,
-        parent,
-        city: place.name.clone(),
-        state,
-        latitude: place.latitude,
-        longitude: place.longitude,
-    };
+    let org = NewOrganization::at(name, kind, parent, state, place);
     org.check().map_err(|e| match e {
         OrgRuleError::MissingParent => "admin-org-error-parent",
         OrgRuleError::Name => "admin-org-error-name",

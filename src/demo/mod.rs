@@ -199,18 +199,7 @@ pub fn generate(seed: u64, scale: Scale) -> Vec<(OrgId, NewOrganization)> {
             return None;
         };
         let id = deterministic_id(rng);
-        out.push((
-            id,
-            NewOrganization {
-                name,
-                kind,
-                parent,
-                city: place.name.clone(),
-                state,
-                latitude: place.latitude,
-                longitude: place.longitude,
-            },
-        ));
+        out.push((id, NewOrganization::at(name, kind, parent, state, place)));
         Some(id)
     };
 

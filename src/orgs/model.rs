@@ -113,6 +113,25 @@ pub struct NewOrganization {
 }
 
 impl NewOrganization {
+    /// An organization in a gazetteer place, which gives its city and coordinates.
+    pub fn at(
+        name: OrgName,
+        kind: OrgKind,
+        parent: Option<OrgId>,
+        state: StateCode,
+        place: &crate::kernel::places::Place,
+    ) -> Self {
+        Self {
+            name,
+            kind,
+            parent,
+            city: place.name.clone(),
+            state,
+            latitude: place.latitude,
+            longitude: place.longitude,
+        }
+    }
+
     pub fn check(&self) -> Result<(), OrgRuleError> {
         if self.kind == OrgKind::SubAwardee && self.parent.is_none() {
             return Err(OrgRuleError::MissingParent);

@@ -492,13 +492,7 @@ async fn two_server_processes_keep_one_audit_chain(backend: Backend) {
         )
         .await;
         assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-        let cookie = signed_in.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = crate::helpers::first_cookie(&signed_in);
         servers.push((child, base, cookie));
     }
     let refusals = servers.iter().map(|(_, base, cookie)| {

@@ -299,6 +299,17 @@ impl Drop for TestApp {
     }
 }
 
+/// The `name=value` of the first cookie a response sets.
+pub fn first_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// Signs in to a server at `base` through its form, as a browser would (for servers
 /// started as a separate process).
 pub async fn browser_sign_in(base: &str, email: &str, password: &str) -> reqwest::Response {
@@ -307,13 +318,7 @@ pub async fn browser_sign_in(base: &str, email: &str, password: &str) -> reqwest
         .build()
         .unwrap();
     let form = client.get(format!("{base}/sign-in")).send().await.unwrap();
-    let cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = first_cookie(&form);
     let csrf = cookie.split_once('=').unwrap().1.to_owned();
     client
         .post(format!("{base}/sign-in"))

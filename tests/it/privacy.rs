@@ -208,13 +208,7 @@ async fn a_known_name_and_phone_never_reach_the_logs() {
         crate::helpers::browser_sign_in(&base, "q@example.org", "lantern orchard velvet canyon")
             .await;
     assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER);
-    let session = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = crate::helpers::first_cookie(&signed_in);
     let page = reqwest::Client::new()
         .get(format!("{base}/account"))
         .header("cookie", &session)
