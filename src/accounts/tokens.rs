@@ -154,9 +154,24 @@ pub async fn revoke(db: &Db, id: &str, by: Option<&Principal>) -> Result<bool, A
     let Some(owner) = owner else {
         return Ok(false);
     };
-    let user = store::by_id(db.reader(), &owner)
-        .await?
-        .ok_or(AccountError::UnknownEmail)?;
+    // The administrator acts as themself; the CLI's operator has no account, so the
+    // event names the token's owner's organization and no actor.
+    let actor = if let Some(admin) = by {
+        audit::Event::by(admin, "api_token.revoke")
+    } else {
+        let user = store::by_id(db.reader(), &owner)
+            .await?
+            .ok_or(AccountError::UnknownEmail)?;
+        audit::Event {
+            actor_id: None,
+            ..user_event(&user, "api_token.revoke")
+        }
+    };
+    let event = audit::Event {
+        object_type: Some("api_token"),
+        object_id: Some(id.to_owned()),
+        ..actor
+    };
     db.transaction(|tx| {
         async {
             sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1")
@@ -164,19 +179,6 @@ pub async fn revoke(db: &Db, id: &str, by: Option<&Principal>) -> Result<bool, A
                 .bind(now_micros())
                 .execute(&mut *tx)
                 .await?;
-            let event = match by {
-                Some(admin) => audit::Event {
-                    object_type: Some("api_token"),
-                    object_id: Some(id.to_owned()),
-                    ..audit::Event::by(admin, "api_token.revoke")
-                },
-                None => audit::Event {
-                    actor_id: None,
-                    object_type: Some("api_token"),
-                    object_id: Some(id.to_owned()),
-                    ..user_event(&user, "api_token.revoke")
-                },
-            };
             audit::append(tx, &event, Outcome::Success).await?;
             Ok::<_, AccountError>(())
         }

@@ -78,12 +78,18 @@ async fn audit_rejected(state: &AppState, action: &str) {
         action,
         ..Event::default()
     };
+    record_refusal(state, &event).await;
+}
+
+/// Appends a refusal on its own (nothing else changes with it). The request is refused
+/// either way, so a failure to record is logged, not shown.
+async fn record_refusal(state: &AppState, event: &Event<'_>) {
     let result = state
         .db
-        .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())
+        .transaction(|tx| audit::append(tx, event, Outcome::Denied).scope_boxed())
         .await;
     if let Err(err) = result {
-        tracing::error!(error = %err, "could not audit a rejected credential");
+        tracing::error!(error = %err, action = event.action, "could not audit a refusal");
     }
 }
 
@@ -207,13 +213,7 @@ async fn audit_denial(state: &AppState, principal: &Principal, action: authz::Ac
         object_type: Some(route),
         ..Event::by(principal, action.id())
     };
-    let result = state
-        .db
-        .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())
-        .await;
-    if let Err(err) = result {
-        tracing::error!(error = %err, "could not audit a refused request");
-    }
+    record_refusal(state, &event).await;
 }
 
 /// Checks a form's CSRF token against the session's; a forged or missing one is refused
@@ -231,13 +231,6 @@ pub async fn check_form_token(
     if !expected.is_empty() && same_secret(expected, sent) {
         return Ok(());
     }
-    let event = Event::by(principal, "form.forged_token");
-    let result = state
-        .db
-        .transaction(|tx| audit::append(tx, &event, Outcome::Denied).scope_boxed())
-        .await;
-    if let Err(err) = result {
-        tracing::error!(error = %err, "could not audit a forged form token");
-    }
+    record_refusal(state, &Event::by(principal, "form.forged_token")).await;
     Err(HtmlError::Forbidden)
 }
