@@ -48,6 +48,43 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Load data into the directory.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write the directory out as files.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import Open Referral HSDS 3.0 data: a datapackage folder (datapackage.json and
+    /// CSV files) or JSON files of nested objects (organizations.json, services.json…).
+    /// Records are matched by id: importing again updates them. All or nothing,
+    /// unless --skip-invalid.
+    Hsds {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The folder or JSON file.
+        path: PathBuf,
+        /// Store the valid records and report the invalid ones, instead of storing
+        /// nothing when any record is invalid.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Write the directory as HSDS 3.0 files into a folder: datapackage.json, one CSV
+    /// per table, and json/ with nested organizations and taxonomies. Confidential
+    /// addresses are written without their street.
+    Hsds {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The folder (created if missing).
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +241,8 @@ enum Failure {
     Account(#[from] crate::accounts::service::AccountError),
     #[error("the audit chain is broken: {0}")]
     Audit(#[from] crate::kernel::audit::VerifyError),
+    #[error("{0}")]
+    Directory(String),
 }
 
 pub fn main() -> ExitCode {
@@ -241,6 +280,20 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Audit(command) => audit(command).await,
         Command::Keys(command) => keys(command).await,
         Command::Token(command) => token(command).await,
+        Command::Import(ImportCommand::Hsds {
+            common,
+            path,
+            skip_invalid,
+        }) => import_hsds(&common, &path, skip_invalid).await,
+        Command::Export(ExportCommand::Hsds { common, path }) => {
+            let db = open(&common).await?;
+            let services = crate::directory::service::export(&db, &path)
+                .await
+                .map_err(|e| Failure::Directory(e.to_string()))?;
+            db.close().await;
+            println!("wrote {services} services to {}", path.display());
+            Ok(())
+        }
         Command::Authz(AuthzCommand::Matrix) => {
             print!("{}", crate::kernel::authz::matrix_markdown());
             Ok(())
@@ -307,6 +360,57 @@ async fn run(command: Command) -> Result<(), Failure> {
             app.run(stop_on_signal()).await.map_err(Failure::Serve)
         }
     }
+}
+
+async fn import_hsds(
+    common: &CommonArgs,
+    path: &std::path::Path,
+    skip_invalid: bool,
+) -> Result<(), Failure> {
+    use crate::directory::model::Severity;
+    let (db, crypto) = open_with_keys(common).await?;
+    // Drawn only on a terminal; a pipe or a log file gets the report alone.
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} records ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let options = crate::directory::service::ImportOptions { skip_invalid };
+    let report = crate::directory::service::import(&db, &crypto, path, options, &progress)
+        .await
+        .map_err(|e| Failure::Directory(e.to_string()));
+    bar.finish_and_clear();
+    db.close().await;
+    let report = report?;
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    let errors = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    if report.written.is_empty() {
+        return Err(Failure::Directory(format!(
+            "nothing was imported: {errors} errors (above); fix them, or use --skip-invalid to import the valid records"
+        )));
+    }
+    let written: Vec<String> = report
+        .written
+        .iter()
+        .map(|(table, n)| format!("{n} {table}"))
+        .collect();
+    println!("imported {}", written.join(", "));
+    if errors > 0 {
+        println!("skipped the {errors} invalid records reported above");
+    }
+    Ok(())
 }
 
 /// Opens (and migrates) the database named by the common arguments.

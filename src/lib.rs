@@ -6,6 +6,7 @@ pub mod apidocs;
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod directory;
 pub mod kernel;
 pub mod ops;
 pub mod orgs;

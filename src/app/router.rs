@@ -19,7 +19,7 @@ use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
 use crate::kernel::web::limit::{self, SignInLimit};
 use crate::kernel::web::{assets, error, metrics, security};
-use crate::{accounts, admin, apidocs, ops, orgs, site};
+use crate::{accounts, admin, apidocs, directory, ops, orgs, site};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use crate::{accounts, admin, apidocs, ops, orgs, site};
         (name = "accounts", description = "The signed-in account"),
         (name = "organizations", description = "Organizations taking part in the program"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "hsds", description = "The public directory in Open Referral HSDS 3.0 (read-only; listed organizations only; confidential addresses redacted)"),
     )
 )]
 struct ApiDoc;
@@ -46,6 +47,17 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))
+        .routes(routes!(directory::routes::meta))
+        .routes(routes!(directory::routes::services))
+        .routes(routes!(directory::routes::service))
+        .routes(routes!(directory::routes::organizations))
+        .routes(routes!(directory::routes::organization))
+        .routes(routes!(directory::routes::service_at_locations))
+        .routes(routes!(directory::routes::service_at_location))
+        .routes(routes!(directory::routes::taxonomies))
+        .routes(routes!(directory::routes::taxonomy))
+        .routes(routes!(directory::routes::taxonomy_terms))
+        .routes(routes!(directory::routes::taxonomy_term))
         .split_for_parts()
 }
 
@@ -105,6 +117,7 @@ pub fn build(
             post(admin::routes::revoke_token),
         )
         .route("/admin/audit", get(admin::routes::audit))
+        .route("/hsds", get(directory::routes::meta))
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))

@@ -39,6 +39,8 @@ pub enum StartError {
     Schema(#[from] SchemaError),
     #[error(transparent)]
     Keys(#[from] CryptoError),
+    #[error("installing the shipped directory taxonomy failed: {0}")]
+    Taxonomy(sqlx::Error),
 }
 
 /// A bound, migrated server that has not started answering yet.
@@ -151,6 +153,9 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     }
     let db = Db::connect(&url).await?;
     db.migrate().await?;
+    crate::directory::taxonomy::install(&db)
+        .await
+        .map_err(StartError::Taxonomy)?;
     Ok(db)
 }
 

@@ -163,6 +163,20 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/static/{*path}", Policy::Public),
     rule("GET", "/api/openapi.json", Policy::Public),
     rule("GET", "/api/docs", Policy::Public),
+    // The directory is published to everyone: listed records only, confidential
+    // addresses redacted (directory::publish).
+    rule("GET", "/hsds", Policy::Public),
+    rule("GET", "/hsds/", Policy::Public),
+    rule("GET", "/hsds/services", Policy::Public),
+    rule("GET", "/hsds/services/{id}", Policy::Public),
+    rule("GET", "/hsds/organizations", Policy::Public),
+    rule("GET", "/hsds/organizations/{id}", Policy::Public),
+    rule("GET", "/hsds/service_at_locations", Policy::Public),
+    rule("GET", "/hsds/service_at_locations/{id}", Policy::Public),
+    rule("GET", "/hsds/taxonomies", Policy::Public),
+    rule("GET", "/hsds/taxonomies/{id}", Policy::Public),
+    rule("GET", "/hsds/taxonomy_terms", Policy::Public),
+    rule("GET", "/hsds/taxonomy_terms/{id}", Policy::Public),
     rule("GET", "/sign-in", Policy::Public),
     rule("POST", "/sign-in", Policy::Public),
     rule(

@@ -2,6 +2,8 @@
 //! transaction, so search indexes and notifications can follow the database with
 //! `seq > last_seen` and never miss or reorder a change.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, FromRow};
@@ -64,4 +66,53 @@ pub async fn since(pool: &AnyPool, after: i64, limit: i64) -> Result<Vec<Change>
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// Records a change of each of `ids` inside the caller's transaction, in one
+/// statement per few hundred rows (bulk imports).
+pub async fn append_many(
+    conn: &mut AnyConnection,
+    entity: &str,
+    ids: &[&str],
+    op: ChangeOp,
+) -> Result<(), sqlx::Error> {
+    const ROWS: usize = 500;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let first = counters::reserve(conn, "change_log", count).await?;
+    let now = time::now_micros();
+    let mut seq = first;
+    for chunk in ids.chunks(ROWS) {
+        let mut sql =
+            String::from("INSERT INTO change_log (seq, entity, entity_id, op, changed_at) VALUES ");
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push(',');
+            }
+            let _ = write!(
+                sql,
+                "(${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            );
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query
+                .bind(seq)
+                .bind(entity)
+                .bind(*id)
+                .bind(op.as_str())
+                .bind(now);
+            seq += 1;
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }

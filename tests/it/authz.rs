@@ -83,6 +83,34 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
         .fetch_one(app.db.reader())
         .await
         .unwrap();
+    // The public directory's objects, for its `{id}` routes.
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/directory/organizations.json");
+    atip::directory::service::import(
+        &app.db,
+        &app.crypto,
+        &directory,
+        atip::directory::service::ImportOptions::default(),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let hsds_ids = [
+        ("/hsds/services/", "11111111-aaaa-4111-8111-111111111111"),
+        (
+            "/hsds/organizations/",
+            "11111111-1111-4111-8111-111111111111",
+        ),
+        (
+            "/hsds/service_at_locations/",
+            "11111111-9999-4111-8111-111111111111",
+        ),
+        ("/hsds/taxonomies/", "4f47f1b4-96b0-5d35-a23f-1d5d57ac2c5c"),
+        (
+            "/hsds/taxonomy_terms/",
+            "ae249c41-2483-5fff-8956-a3be8d55984d",
+        ),
+    ];
     let mut failures = Vec::new();
     for caller in &callers {
         for route in &routes {
@@ -90,6 +118,8 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
                 some_user.clone()
             } else if route.path.starts_with("/admin/tokens/") {
                 some_token.clone()
+            } else if let Some((_, id)) = hsds_ids.iter().find(|(p, _)| route.path.starts_with(p)) {
+                (*id).to_owned()
             } else {
                 home.to_string()
             };

@@ -19,6 +19,7 @@ mod api;
 mod audit;
 mod authz;
 mod cli;
+mod directory;
 mod jobs;
 mod mfa;
 mod ops;

@@ -217,7 +217,7 @@ pub async fn fallback(request: Request) -> Response {
 }
 
 pub fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    path == "/api" || path.starts_with("/api/") || path == "/hsds" || path.starts_with("/hsds/")
 }
 
 /// Gives every error response that no handler shaped (a 405 from the router, a 413

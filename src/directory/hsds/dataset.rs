@@ -1,0 +1,127 @@
+//! A set of HSDS rows in memory, keyed by table and id: what an import reads before
+//! anything is written, and what an export or an API answer is assembled from.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::tables::{self, Table};
+use super::value::Cell;
+
+/// The cells of one row, in the table's field order (`id` first).
+pub type Cells = Vec<Option<Cell>>;
+
+#[derive(Default, Debug)]
+pub struct Dataset {
+    tables: HashMap<&'static str, BTreeMap<String, Cells>>,
+    /// Where each row was first seen (file, row or record), for the import report.
+    origins: HashMap<&'static str, HashMap<String, (Arc<str>, u64)>>,
+}
+
+impl Dataset {
+    /// Adds a row, merging it into an earlier row with the same id: the same record
+    /// often appears several times in nested JSON, each time with other links filled.
+    pub fn merge(&mut self, table: &'static Table, cells: Cells, origin: (&Arc<str>, u64)) {
+        let Some(Some(Cell::Text(id))) = cells.first() else {
+            return;
+        };
+        self.origins
+            .entry(table.name.as_str())
+            .or_default()
+            .entry(id.clone())
+            .or_insert_with(|| (Arc::clone(origin.0), origin.1));
+        let rows = self.tables.entry(table.name.as_str()).or_default();
+        match rows.get_mut(id) {
+            Some(existing) => {
+                for (old, new) in existing.iter_mut().zip(cells) {
+                    if new.is_some() {
+                        *old = new;
+                    }
+                }
+            }
+            None => {
+                rows.insert(id.clone(), cells);
+            }
+        }
+    }
+
+    /// Rows of `table` by id, in id order.
+    pub fn rows(&self, table: &str) -> impl Iterator<Item = (&String, &Cells)> {
+        self.tables.get(table).into_iter().flatten()
+    }
+
+    pub fn rows_mut(&mut self, table: &str) -> impl Iterator<Item = (&String, &mut Cells)> {
+        self.tables.get_mut(table).into_iter().flatten()
+    }
+
+    pub fn get_mut(&mut self, table: &str, id: &str) -> Option<&mut Cells> {
+        self.tables.get_mut(table).and_then(|rows| rows.get_mut(id))
+    }
+
+    pub fn get(&self, table: &str, id: &str) -> Option<&Cells> {
+        self.tables.get(table).and_then(|rows| rows.get(id))
+    }
+
+    pub fn contains(&self, table: &str, id: &str) -> bool {
+        self.get(table, id).is_some()
+    }
+
+    pub fn count(&self, table: &str) -> usize {
+        self.tables.get(table).map_or(0, BTreeMap::len)
+    }
+
+    pub fn total(&self) -> usize {
+        self.tables.values().map(BTreeMap::len).sum()
+    }
+
+    /// The file and row (or record) a row came from.
+    pub fn origin(&self, table: &str, id: &str) -> (String, Option<u64>) {
+        self.origins
+            .get(table)
+            .and_then(|rows| rows.get(id))
+            .map_or_else(|| (String::new(), None), |(f, r)| (f.to_string(), Some(*r)))
+    }
+
+    pub fn remove(&mut self, table: &str, id: &str) {
+        if let Some(rows) = self.tables.get_mut(table) {
+            rows.remove(id);
+        }
+    }
+}
+
+/// A text cell of a row by column name.
+pub fn text<'a>(table: &Table, cells: &'a Cells, column: &str) -> Option<&'a str> {
+    table
+        .column(column)
+        .and_then(|i| cells.get(i))
+        .and_then(|c| c.as_ref())
+        .and_then(Cell::as_text)
+}
+
+pub fn number(table: &Table, cells: &Cells, column: &str) -> Option<f64> {
+    table
+        .column(column)
+        .and_then(|i| cells.get(i))
+        .and_then(|c| c.as_ref())
+        .and_then(Cell::as_number)
+}
+
+pub fn set(table: &Table, cells: &mut Cells, column: &str, value: Option<Cell>) {
+    if let Some(slot) = table.column(column).and_then(|i| cells.get_mut(i)) {
+        *slot = value;
+    }
+}
+
+/// Whether the location with this id is confidential, as far as `data` knows.
+fn is_redacted(data: &Dataset, location_id: &str) -> bool {
+    tables::get("location").is_some_and(|location| {
+        data.get("location", location_id)
+            .and_then(|cells| text(location, cells, "location_type"))
+            == Some(tables::REDACTED)
+    })
+}
+
+/// Whether a row is the address of a confidential location.
+pub fn is_confidential_address(table: &Table, cells: &Cells, data: &Dataset) -> bool {
+    table.name == "address"
+        && text(table, cells, "location_id").is_some_and(|l| is_redacted(data, l))
+}

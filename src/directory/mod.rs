@@ -1,0 +1,10 @@
+//! The national directory: organizations, services and locations in Open Referral
+//! HSDS 3.0, its import and export, and the public HSDS API.
+
+pub mod hsds;
+pub mod model;
+mod publish;
+pub mod routes;
+pub mod service;
+mod store;
+pub mod taxonomy;

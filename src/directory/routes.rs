@@ -1,0 +1,429 @@
+//! The public, read-only HSDS 3.0 API under `/hsds` (thin handlers: parameters are
+//! checked here, the reading is in `publish`).
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use super::hsds::nest::{Depth, Shape};
+use super::publish::{self, MAX_PER_PAGE, PublishError, Query, Root};
+use crate::app::AppState;
+use crate::kernel::web::ApiError;
+use crate::kernel::web::extract::ApiQuery;
+
+/// The query parameters of the HSDS 3.0 API. Each list endpoint accepts the ones
+/// the specification gives it; another is refused by name.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Words to find in names and descriptions.
+    search: Option<String>,
+    /// Page number, from 1.
+    page: Option<u32>,
+    /// Items per page, 1 to 500 (default 50).
+    per_page: Option<u32>,
+    /// `json` (default) or `ndjson`: every result, one object per line, without pages.
+    format: Option<String>,
+    /// Only objects with an attribute of this taxonomy term.
+    taxonomy_term_id: Option<String>,
+    /// Only objects with an attribute of a term of this taxonomy.
+    taxonomy_id: Option<String>,
+    /// Only what this organization provides.
+    organization_id: Option<String>,
+    /// Only objects changed at or after this time (RFC 3339, or a date).
+    modified_after: Option<String>,
+    /// Services: only `id`, `name`, `status` and `last_modified`.
+    minimal: Option<bool>,
+    /// Fully nested objects.
+    full: Option<bool>,
+    /// Organizations: fully nested services inside.
+    full_service: Option<bool>,
+    /// Only services at a location with this postal code.
+    postcode: Option<String>,
+    /// Taxonomy terms: only children of this term.
+    parent_id: Option<String>,
+    /// Taxonomy terms: only terms without a parent.
+    top_only: Option<bool>,
+}
+
+/// `full_service` on one organization.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OneParams {
+    /// Organizations: fully nested services inside.
+    full_service: Option<bool>,
+}
+
+impl ListParams {
+    /// Refuses a parameter the endpoint does not take.
+    fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        let given = [
+            ("taxonomy_term_id", self.taxonomy_term_id.is_some()),
+            ("taxonomy_id", self.taxonomy_id.is_some()),
+            ("organization_id", self.organization_id.is_some()),
+            ("modified_after", self.modified_after.is_some()),
+            ("minimal", self.minimal.is_some()),
+            ("full", self.full.is_some()),
+            ("full_service", self.full_service.is_some()),
+            ("postcode", self.postcode.is_some()),
+            ("parent_id", self.parent_id.is_some()),
+            ("top_only", self.top_only.is_some()),
+        ];
+        match given
+            .iter()
+            .find(|(name, set)| *set && !allowed.contains(name))
+        {
+            Some((name, _)) => Err(ApiError::field(name, "is not a parameter of this endpoint")),
+            None => Ok(()),
+        }
+    }
+
+    fn query(&self) -> Result<Query, ApiError> {
+        let page = self.page.unwrap_or(1);
+        if page == 0 {
+            return Err(ApiError::field("page", "pages are numbered from 1"));
+        }
+        let per_page = self.per_page.unwrap_or(50);
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(ApiError::field(
+                "per_page",
+                format!("must be between 1 and {MAX_PER_PAGE}"),
+            ));
+        }
+        let modified_after = self
+            .modified_after
+            .as_deref()
+            .map(|t| {
+                t.parse::<jiff::Timestamp>()
+                    .map(jiff::Timestamp::as_microsecond)
+                    .or_else(|_| {
+                        t.parse::<jiff::civil::Date>()
+                            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+                            .map(|z| z.timestamp().as_microsecond())
+                    })
+                    .map_err(|_| {
+                        ApiError::field(
+                            "modified_after",
+                            "must be a date and time such as 2026-01-31T00:00:00Z, or a date",
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(Query {
+            search: self.search.clone(),
+            page,
+            per_page,
+            taxonomy_term_id: uuid_param("taxonomy_term_id", self.taxonomy_term_id.as_deref())?,
+            taxonomy_id: uuid_param("taxonomy_id", self.taxonomy_id.as_deref())?,
+            organization_id: uuid_param("organization_id", self.organization_id.as_deref())?,
+            parent_id: uuid_param("parent_id", self.parent_id.as_deref())?,
+            top_only: self.top_only.unwrap_or(false),
+            modified_after,
+            postcode: self.postcode.clone().filter(|p| !p.trim().is_empty()),
+        })
+    }
+
+    fn ndjson(&self) -> Result<bool, ApiError> {
+        match self.format.as_deref() {
+            None | Some("json") => Ok(false),
+            Some("ndjson") => Ok(true),
+            Some(_) => Err(ApiError::field("format", "must be json or ndjson")),
+        }
+    }
+}
+
+fn uuid_param(name: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| {
+            uuid::Uuid::try_parse(v)
+                .map(|u| u.hyphenated().to_string())
+                .map_err(|_| ApiError::field(name, "is not a UUID"))
+        })
+        .transpose()
+}
+
+impl From<PublishError> for ApiError {
+    fn from(err: PublishError) -> Self {
+        match err {
+            PublishError::PageBeyondEnd { total_pages } => {
+                ApiError::field("page", format!("is beyond the last page ({total_pages})"))
+            }
+            PublishError::UnknownTaxonomy { field } => {
+                ApiError::field(field, "no taxonomy or term in this directory has this id")
+            }
+            PublishError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn flat() -> Shape {
+    Shape {
+        root: Depth::Flat,
+        services: None,
+    }
+}
+
+fn full(services: Option<Depth>) -> Shape {
+    Shape {
+        root: Depth::Full,
+        services,
+    }
+}
+
+/// Answers a list: one JSON page, or every result as NDJSON.
+async fn answer(
+    state: AppState,
+    root: Root,
+    params: &ListParams,
+    shape: Shape,
+    trim: fn(Value) -> Value,
+) -> Result<Response, ApiError> {
+    let mut query = params.query()?;
+    publish::check_taxonomy(&state.db, &query).await?;
+    if !params.ndjson()? {
+        let mut page = publish::list(&state.db, root, &query, shape).await?;
+        page.contents = page.contents.into_iter().map(trim).collect();
+        return Ok(Json(page).into_response());
+    }
+    query.per_page = MAX_PER_PAGE;
+    let stream = futures_util::stream::unfold(Some(1u32), move |next| {
+        let db = state.db.clone();
+        let mut query = query.clone();
+        async move {
+            let page_number = next?;
+            query.page = page_number;
+            match publish::list(&db, root, &query, shape).await {
+                Ok(page) => {
+                    let mut lines = Vec::new();
+                    for item in page.contents.into_iter().map(trim) {
+                        lines.extend(serde_json::to_vec(&item).unwrap_or_default());
+                        lines.push(b'\n');
+                    }
+                    let more = (!page.last_page).then_some(page_number + 1);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(lines)), more))
+                }
+                Err(PublishError::PageBeyondEnd { .. }) => None,
+                Err(e) => {
+                    tracing::error!(error = ?e, "ndjson listing failed part-way");
+                    Some((Err(std::io::Error::other("listing failed")), None))
+                }
+            }
+        }
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn unchanged(v: Value) -> Value {
+    v
+}
+
+fn minimal(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| matches!(k.as_str(), "id" | "name" | "status" | "last_modified"))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn found(value: Result<Option<Value>, PublishError>) -> Result<Json<Value>, ApiError> {
+    value?.map(Json).ok_or(ApiError::NotFound)
+}
+
+/// About this API and its relation to HSDS.
+#[utoipa::path(get, path = "/hsds/", tag = "hsds",
+    responses((status = 200, description = "HSDS version, profile and OpenAPI address")))]
+pub async fn meta(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    let scheme = if state.sessions.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    Json(json!({
+        "version": "3.0",
+        "profile": format!("{scheme}://{host}/api/docs"),
+        "openapi_url": format!("{scheme}://{host}/api/openapi.json"),
+    }))
+}
+
+/// Services (HSDS `service_list` objects; `full=true` for fully nested ones).
+#[utoipa::path(get, path = "/hsds/services", tag = "hsds", params(ListParams),
+    responses((status = 200, description = "A page of services"),
+              (status = 400, description = "A parameter is not valid", body = crate::kernel::web::error::ErrorBody)))]
+pub async fn services(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    params.only(&[
+        "taxonomy_term_id",
+        "taxonomy_id",
+        "organization_id",
+        "modified_after",
+        "minimal",
+        "full",
+        "postcode",
+    ])?;
+    let shape = if params.full == Some(true) {
+        full(None)
+    } else {
+        flat()
+    };
+    let trim = if params.minimal == Some(true) {
+        minimal
+    } else {
+        unchanged
+    };
+    answer(state, Root::Service, &params, shape, trim).await
+}
+
+/// One fully nested service.
+#[utoipa::path(get, path = "/hsds/services/{id}", tag = "hsds",
+    params(("id" = String, Path, description = "The service's HSDS id")),
+    responses((status = 200, description = "The service"), (status = 404, description = "No public service has this id")))]
+pub async fn service(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    found(publish::one(&state.db, Root::Service, &id, full(None)).await)
+}
+
+/// Organizations (`full=true` nests them, `full_service=true` nests their services too).
+#[utoipa::path(get, path = "/hsds/organizations", tag = "hsds", params(ListParams),
+    responses((status = 200, description = "A page of organizations"),
+              (status = 400, description = "A parameter is not valid", body = crate::kernel::web::error::ErrorBody)))]
+pub async fn organizations(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    params.only(&[
+        "full",
+        "full_service",
+        "taxonomy_term_id",
+        "taxonomy_id",
+        "modified_after",
+        "postcode",
+    ])?;
+    let shape = match (params.full, params.full_service) {
+        (_, Some(true)) => full(Some(Depth::Full)),
+        (Some(true), _) => full(Some(Depth::Flat)),
+        _ => flat(),
+    };
+    answer(state, Root::Organization, &params, shape, unchanged).await
+}
+
+/// One fully nested organization, with its services (fully nested with `full_service=true`).
+#[utoipa::path(get, path = "/hsds/organizations/{id}", tag = "hsds",
+    params(("id" = String, Path, description = "The organization's HSDS id"), OneParams),
+    responses((status = 200, description = "The organization"), (status = 404, description = "No public organization has this id")))]
+pub async fn organization(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<OneParams>,
+) -> Result<Json<Value>, ApiError> {
+    let services = if params.full_service == Some(true) {
+        Depth::Full
+    } else {
+        Depth::Flat
+    };
+    found(publish::one(&state.db, Root::Organization, &id, full(Some(services))).await)
+}
+
+/// Services at locations (`full=true` nests the location and service).
+#[utoipa::path(get, path = "/hsds/service_at_locations", tag = "hsds", params(ListParams),
+    responses((status = 200, description = "A page of services at locations"),
+              (status = 400, description = "A parameter is not valid", body = crate::kernel::web::error::ErrorBody)))]
+pub async fn service_at_locations(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    params.only(&[
+        "taxonomy_term_id",
+        "taxonomy_id",
+        "organization_id",
+        "modified_after",
+        "full",
+        "postcode",
+    ])?;
+    let shape = if params.full == Some(true) {
+        full(None)
+    } else {
+        flat()
+    };
+    answer(state, Root::ServiceAtLocation, &params, shape, unchanged).await
+}
+
+/// One fully nested service at a location.
+#[utoipa::path(get, path = "/hsds/service_at_locations/{id}", tag = "hsds",
+    params(("id" = String, Path, description = "The HSDS id of the service at a location")),
+    responses((status = 200, description = "The service at a location"), (status = 404, description = "None public has this id")))]
+pub async fn service_at_location(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    found(publish::one(&state.db, Root::ServiceAtLocation, &id, full(None)).await)
+}
+
+/// Taxonomies.
+#[utoipa::path(get, path = "/hsds/taxonomies", tag = "hsds", params(ListParams),
+    responses((status = 200, description = "A page of taxonomies")))]
+pub async fn taxonomies(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    params.only(&[])?;
+    answer(state, Root::Taxonomy, &params, flat(), unchanged).await
+}
+
+/// One taxonomy.
+#[utoipa::path(get, path = "/hsds/taxonomies/{id}", tag = "hsds",
+    params(("id" = String, Path, description = "The taxonomy's HSDS id")),
+    responses((status = 200, description = "The taxonomy"), (status = 404, description = "No taxonomy has this id")))]
+pub async fn taxonomy(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    found(publish::one(&state.db, Root::Taxonomy, &id, full(None)).await)
+}
+
+/// Taxonomy terms.
+#[utoipa::path(get, path = "/hsds/taxonomy_terms", tag = "hsds", params(ListParams),
+    responses((status = 200, description = "A page of taxonomy terms")))]
+pub async fn taxonomy_terms(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    params.only(&["taxonomy_id", "parent_id", "top_only"])?;
+    answer(state, Root::TaxonomyTerm, &params, flat(), unchanged).await
+}
+
+/// One taxonomy term, with its taxonomy.
+#[utoipa::path(get, path = "/hsds/taxonomy_terms/{id}", tag = "hsds",
+    params(("id" = String, Path, description = "The term's HSDS id")),
+    responses((status = 200, description = "The taxonomy term"), (status = 404, description = "No term has this id")))]
+pub async fn taxonomy_term(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    found(publish::one(&state.db, Root::TaxonomyTerm, &id, full(None)).await)
+}

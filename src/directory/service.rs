@@ -1,0 +1,284 @@
+//! Directory use cases: importing and exporting HSDS files.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use scoped_futures::ScopedFutureExt as _;
+
+use super::hsds::dataset::{self, Cells, Dataset};
+use super::hsds::tables::{self, REDACTED};
+use super::hsds::value::Cell;
+use super::hsds::{check, tabular};
+use super::model::{ImportReport, Problem};
+use super::store;
+use crate::kernel::audit::{self, Event, Outcome};
+use crate::kernel::crypto::{Crypto, CryptoError, Scope};
+use crate::kernel::db::{Db, Retryable};
+use crate::kernel::outbox::{self, ChangeOp};
+use crate::kernel::time::now_micros;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("reading or writing files: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl Retryable for DirectoryError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Db(e) if e.is_retryable())
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Store the valid records and report the others, instead of storing nothing.
+    pub skip_invalid: bool,
+}
+
+/// The objects whose changes the change log carries (for `modified_after` and the
+/// search index); their parts change with them.
+const TRACKED: [&str; 6] = [
+    "organization",
+    "service",
+    "location",
+    "service_at_location",
+    "taxonomy",
+    "taxonomy_term",
+];
+
+/// The address columns sealed for a confidential location.
+const SEALED_ADDRESS: [&str; 4] = ["address_1", "address_2", "attention", "postal_code"];
+
+/// Imports an HSDS datapackage folder or JSON file(s). Nothing is written unless every
+/// record is valid, or `skip_invalid` is set and then exactly the valid ones are;
+/// either way in one transaction. Records are matched by their HSDS id, so importing
+/// the same data again updates it. `progress(done, total)` follows the writing.
+pub async fn import(
+    db: &Db,
+    crypto: &Crypto,
+    path: &Path,
+    options: ImportOptions,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<ImportReport, DirectoryError> {
+    let path: PathBuf = path.to_path_buf();
+    let (form, mut data, mut problems) = tokio::task::spawn_blocking(move || {
+        let mut data = Dataset::default();
+        let mut problems = Vec::new();
+        tabular::read(&path, &mut data, &mut problems).map(|form| (form, data, problems))
+    })
+    .await??;
+    if form == tabular::Form::Json {
+        keep_stored_fields(db, &mut data).await?;
+    }
+    if data.total() == 0 && problems.is_empty() {
+        problems.push(Problem::error("", None, "", "holds no HSDS records"));
+    }
+    load_address_locations(db, &mut data).await?;
+    let stored = stored_references(db, &data).await?;
+    check::check(&mut data, &stored, &mut problems);
+    let mut report = ImportReport {
+        written: Vec::new(),
+        problems,
+    };
+    if report.errors().next().is_some() && !options.skip_invalid {
+        return Ok(report);
+    }
+    protect_confidential(crypto, &mut data).await?;
+    write(db, &data, progress).await?;
+    report.written = tables::all()
+        .iter()
+        .map(|t| (t.name.as_str(), data.count(&t.name)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    Ok(report)
+}
+
+/// Nested JSON often carries part of an object (a service inside a service at a
+/// location, without its organization): fields it leaves out keep their stored value.
+async fn keep_stored_fields(db: &Db, data: &mut Dataset) -> Result<(), DirectoryError> {
+    for table in tables::all() {
+        let ids: Vec<String> = data.rows(&table.name).map(|(id, _)| id.clone()).collect();
+        for stored in store::where_in(db.reader(), table, "id", &ids).await? {
+            let Some(Some(Cell::Text(id))) = stored.first() else {
+                continue;
+            };
+            let Some(cells) = data.get_mut(&table.name, id) else {
+                continue;
+            };
+            for ((cell, old), field) in cells.iter_mut().zip(stored).zip(&table.fields) {
+                // Sealed streets stay sealed in the store (the upsert keeps them);
+                // brought in here they would be sealed a second time.
+                let sealed =
+                    table.name == "address" && SEALED_ADDRESS.contains(&field.name.as_str());
+                if cell.is_none() && !sealed {
+                    *cell = old;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Addresses in the import whose location is already stored: their location is
+/// needed to know whether the address is confidential.
+async fn load_address_locations(db: &Db, data: &mut Dataset) -> Result<(), DirectoryError> {
+    let (Some(address), Some(location)) = (tables::get("address"), tables::get("location")) else {
+        return Ok(());
+    };
+    let wanted: Vec<String> = data
+        .rows("address")
+        .filter_map(|(_, c)| dataset::text(address, c, "location_id"))
+        .filter(|l| !data.contains("location", l))
+        .map(str::to_owned)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let label = std::sync::Arc::from("(stored)");
+    for cells in store::where_in(db.reader(), location, "id", &wanted).await? {
+        data.merge(location, cells, (&label, 0));
+    }
+    Ok(())
+}
+
+async fn stored_references(
+    db: &Db,
+    data: &Dataset,
+) -> Result<HashSet<(&'static str, String)>, DirectoryError> {
+    let mut by_table: HashMap<&'static str, Vec<String>> = HashMap::new();
+    for (table, id) in check::outside_references(data) {
+        by_table.entry(table).or_default().push(id);
+    }
+    let mut stored = HashSet::new();
+    for (name, ids) in by_table {
+        let Some(table) = tables::get(name) else {
+            continue;
+        };
+        for id in store::existing(db.reader(), table, &ids).await? {
+            stored.insert((name, id));
+        }
+    }
+    Ok(stored)
+}
+
+/// Confidential locations keep coordinates only to 0.1° (about 10 km) and their
+/// addresses' street, attention line and postal code sealed: neither a published file
+/// nor a stolen database shows where a shelter is.
+async fn protect_confidential(crypto: &Crypto, data: &mut Dataset) -> Result<(), DirectoryError> {
+    let (Some(location), Some(address)) = (tables::get("location"), tables::get("address")) else {
+        return Ok(());
+    };
+    for (_, cells) in data.rows_mut("location") {
+        if dataset::text(location, cells, "location_type") != Some(REDACTED) {
+            continue;
+        }
+        for column in ["latitude", "longitude"] {
+            if let Some(v) = dataset::number(location, cells, column) {
+                dataset::set(location, cells, column, Some(Cell::Number(coarsen(v))));
+            }
+        }
+    }
+    let confidential: Vec<String> = data
+        .rows("address")
+        .filter(|(_, c)| dataset::is_confidential_address(address, c, data))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for (id, cells) in data.rows_mut("address") {
+        if !confidential.contains(id) {
+            continue;
+        }
+        for column in SEALED_ADDRESS {
+            let Some(plain) = dataset::text(address, cells, column).map(str::to_owned) else {
+                continue;
+            };
+            let sealed = crypto
+                .seal(Scope::System, "hsds_address", column, id, &plain)
+                .await?;
+            dataset::set(address, cells, column, Some(Cell::Text(sealed)));
+        }
+    }
+    Ok(())
+}
+
+/// Rounds a coordinate to a tenth of a degree (about 11 km of latitude).
+pub fn coarsen(degrees: f64) -> f64 {
+    (degrees * 10.0).round() / 10.0
+}
+
+async fn write(
+    db: &Db,
+    data: &Dataset,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<(), DirectoryError> {
+    let total = data.total() as u64;
+    let now = now_micros();
+    db.transaction(|tx| {
+        async move {
+            let mut done = 0u64;
+            progress(0, total);
+            for table in tables::all() {
+                let rows: Vec<&Cells> = data.rows(&table.name).map(|(_, c)| c).collect();
+                for chunk in rows.chunks(5_000) {
+                    store::upsert(tx, table, chunk).await?;
+                    done += chunk.len() as u64;
+                    progress(done, total);
+                }
+            }
+            let organizations: Vec<&str> = data
+                .rows("organization")
+                .map(|(id, _)| id.as_str())
+                .collect();
+            store::list_new_organizations(tx, &organizations, now).await?;
+            for name in TRACKED {
+                let ids: Vec<&str> = data.rows(name).map(|(id, _)| id.as_str()).collect();
+                outbox::append_many(tx, &format!("hsds.{name}"), &ids, ChangeOp::Update).await?;
+            }
+            let counts: Vec<String> = TRACKED
+                .iter()
+                .map(|t| format!("{t}={}", data.count(t)))
+                .collect();
+            let event = Event {
+                action: "directory.import",
+                object_type: Some("directory"),
+                detail: Some(counts.join(" ")),
+                ..Event::default()
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, DirectoryError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// Writes the whole directory as HSDS files into `dir` (see [`tabular::write`]).
+/// Confidential addresses are written without their street, as everywhere public.
+pub async fn export(db: &Db, dir: &Path) -> Result<usize, DirectoryError> {
+    let mut data = Dataset::default();
+    let label = std::sync::Arc::from("(stored)");
+    for table in tables::all() {
+        for cells in store::all(db.reader(), table).await? {
+            data.merge(table, cells, (&label, 0));
+        }
+    }
+    let count = data.count("service");
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || tabular::write(&dir, &data)).await??;
+    let event = Event {
+        action: "directory.export",
+        object_type: Some("directory"),
+        detail: Some(format!("service={count}")),
+        ..Event::default()
+    };
+    db.transaction(|tx| {
+        let event = &event;
+        async move { audit::append(tx, event, Outcome::Success).await.map(|_| ()) }.scope_boxed()
+    })
+    .await?;
+    Ok(count)
+}

@@ -1,0 +1,301 @@
+//! SQL for the directory. HSDS tables are read and written generically from their
+//! description (hsds::tables), with the same SQL text on SQLite and PostgreSQL.
+
+use std::fmt::Write as _;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row as _};
+
+use super::hsds::dataset::Cells;
+use super::hsds::tables::{Kind, Table};
+use super::hsds::value::Cell;
+
+/// Rows per INSERT: below SQLite's and PostgreSQL's limits on bound values for the
+/// widest HSDS table, and large enough to amortize each round trip.
+fn rows_per_statement(table: &Table) -> usize {
+    (30_000 / table.fields.len()).clamp(1, 1_000)
+}
+
+/// Published files leave a confidential address's street blank; importing such a
+/// file must not erase the sealed street a curator entered.
+const KEPT_WHEN_BLANK: [&str; 4] = ["address_1", "address_2", "attention", "postal_code"];
+
+fn column_list(table: &Table) -> String {
+    table
+        .fields
+        .iter()
+        .map(|f| format!("\"{}\"", f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn upsert_sql(table: &Table, rows: usize) -> String {
+    let width = table.fields.len();
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        table.sql_name(),
+        column_list(table)
+    );
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push(',');
+            }
+            let _ = write!(sql, "${}", r * width + c + 1);
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (\"id\") DO UPDATE SET ");
+    let updates: Vec<String> = table
+        .fields
+        .iter()
+        .skip(1)
+        .map(|f| {
+            if table.name == "address" && KEPT_WHEN_BLANK.contains(&f.name.as_str()) {
+                format!(
+                    "\"{0}\" = COALESCE(excluded.\"{0}\", {1}.\"{0}\")",
+                    f.name,
+                    table.sql_name()
+                )
+            } else {
+                format!("\"{0}\" = excluded.\"{0}\"", f.name)
+            }
+        })
+        .collect();
+    sql.push_str(&updates.join(", "));
+    sql
+}
+
+/// Inserts or updates rows by id.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    table: &Table,
+    rows: &[&Cells],
+) -> Result<(), sqlx::Error> {
+    let per = rows_per_statement(table);
+    let full_sql = upsert_sql(table, per);
+    for chunk in rows.chunks(per) {
+        let sql = if chunk.len() == per {
+            full_sql.clone()
+        } else {
+            upsert_sql(table, chunk.len())
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for cells in chunk {
+            for (field, cell) in table.fields.iter().zip(cells.iter()) {
+                query = match field.kind {
+                    Kind::Number => query.bind(cell.as_ref().and_then(Cell::as_number)),
+                    _ => query.bind(cell.as_ref().and_then(Cell::as_text).map(str::to_owned)),
+                };
+            }
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+fn cells(table: &Table, row: &AnyRow) -> Result<Cells, sqlx::Error> {
+    table
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            Ok(match field.kind {
+                Kind::Number => row.try_get::<Option<f64>, _>(i)?.map(Cell::Number),
+                _ => row.try_get::<Option<String>, _>(i)?.map(Cell::Text),
+            })
+        })
+        .collect()
+}
+
+/// Every row of a table, in id order.
+pub async fn all(pool: &AnyPool, table: &Table) -> Result<Vec<Cells>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY \"id\"",
+        column_list(table),
+        table.sql_name()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| cells(table, row))
+        .collect()
+}
+
+/// Rows whose `column` is one of `values`.
+pub async fn where_in(
+    pool: &AnyPool,
+    table: &Table,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<Cells>, sqlx::Error> {
+    const PER_QUERY: usize = 500;
+    let mut out = Vec::new();
+    for chunk in values.chunks(PER_QUERY) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE \"{column}\" IN ({}) ORDER BY \"id\"",
+            column_list(table),
+            table.sql_name(),
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in chunk {
+            query = query.bind(value.as_str());
+        }
+        for row in query.fetch_all(pool).await? {
+            out.push(cells(table, &row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `ids` exist in `table`.
+pub async fn existing(
+    pool: &AnyPool,
+    table: &Table,
+    ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT \"id\" FROM {} WHERE \"id\" IN ({})",
+            table.sql_name(),
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        found.extend(query.fetch_all(pool).await?);
+    }
+    Ok(found)
+}
+
+/// Lists organizations not yet in the listing table as listed, verified `now`: an
+/// import is an administrator vouching for its data.
+pub async fn list_new_organizations(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO directory_listings (organization_id, status, last_verified_at, created_at, updated_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let _ = write!(sql, "(${}, 'listed', $1, $1, $1)", i + 2);
+        }
+        sql.push_str(" ON CONFLICT (organization_id) DO NOTHING");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A page of public rows of a root table, and how many match in all.
+pub struct Page {
+    pub total: i64,
+    pub rows: Vec<Cells>,
+}
+
+/// A value bound into a filter.
+#[derive(Clone, Debug)]
+pub enum Bound {
+    Text(String),
+    Int(i64),
+}
+
+impl Bound {
+    pub fn text(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+/// A WHERE clause and its bound values, built by the service from a query.
+#[derive(Default)]
+pub struct Filter {
+    clauses: Vec<String>,
+    values: Vec<Bound>,
+}
+
+impl Filter {
+    /// Adds `clause`, where each `?` stands for the next of `values`.
+    pub fn and(&mut self, clause: &str, values: Vec<Bound>) {
+        let mut out = String::new();
+        let mut rest = clause;
+        let mut next = self.values.len();
+        while let Some(at) = rest.find('?') {
+            next += 1;
+            out.push_str(&rest[..at]);
+            let _ = write!(out, "${next}");
+            rest = &rest[at + 1..];
+        }
+        out.push_str(rest);
+        self.clauses.push(out);
+        self.values.extend(values);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+pub async fn page(
+    pool: &AnyPool,
+    table: &Table,
+    filter: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<Page, sqlx::Error> {
+    let where_sql = filter.sql();
+    let count_sql = format!("SELECT COUNT(*) FROM {}{where_sql}", table.sql_name());
+    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+    for v in &filter.values {
+        count = match v {
+            Bound::Text(t) => count.bind(t.as_str()),
+            Bound::Int(i) => count.bind(*i),
+        };
+    }
+    let total = count.fetch_one(pool).await?;
+    let n = filter.values.len();
+    let sql = format!(
+        "SELECT {} FROM {}{where_sql} ORDER BY \"id\" LIMIT ${} OFFSET ${}",
+        column_list(table),
+        table.sql_name(),
+        n + 1,
+        n + 2
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in &filter.values {
+        query = match v {
+            Bound::Text(t) => query.bind(t.as_str()),
+            Bound::Int(i) => query.bind(*i),
+        };
+    }
+    let rows = query
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| cells(table, row))
+        .collect::<Result<_, _>>()?;
+    Ok(Page { total, rows })
+}

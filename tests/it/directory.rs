@@ -1,0 +1,757 @@
+//! The directory: HSDS import and export, the public HSDS API, confidential
+//! locations. Schemas and examples are the official HSDS 3.0 files copied into
+//! tests/fixtures/hsds-3.0 (CC BY-SA 4.0, Open Referral).
+
+use std::path::{Path, PathBuf};
+
+use atip::directory::model::{ImportReport, Severity};
+use atip::directory::service::{self, ImportOptions};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp};
+
+const SHELTER_SERVICE: &str = "11111111-aaaa-4111-8111-111111111111";
+const LEGAL_SERVICE: &str = "22222222-aaaa-4222-8222-222222222222";
+const SHELTER_ORG: &str = "11111111-1111-4111-8111-111111111111";
+const SHELTER_SAL: &str = "11111111-9999-4111-8111-111111111111";
+const SHELTER_TERM: &str = "ae249c41-2483-5fff-8956-a3be8d55984d";
+const EXAMPLE_SERVICE: &str = "ac148810-d857-441c-9679-408f346de14b";
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+async fn import_with(app: &TestApp, path: &Path, skip_invalid: bool) -> ImportReport {
+    service::import(
+        &app.db,
+        &app.crypto,
+        path,
+        ImportOptions { skip_invalid },
+        &|_, _| {},
+    )
+    .await
+    .unwrap()
+}
+
+async fn import(app: &TestApp, path: &Path) -> ImportReport {
+    let report = import_with(app, path, false).await;
+    let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    report
+}
+
+/// The official example data and our sample directory (a confidential shelter and a
+/// legal-aid office).
+async fn seeded(backend: Backend) -> TestApp {
+    let app = TestApp::spawn(backend).await;
+    import(&app, &fixture("hsds-3.0/examples/csv")).await;
+    import(&app, &fixture("directory/organizations.json")).await;
+    app
+}
+
+async fn example_data_imports_cleanly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let report = import(&app, &fixture("hsds-3.0/examples/csv")).await;
+    for table in [
+        "organization",
+        "service",
+        "location",
+        "service_at_location",
+        "address",
+        "phone",
+        "schedule",
+        "attribute",
+        "metadata",
+    ] {
+        assert_eq!(report.written(table), 1, "{table}");
+    }
+    // The example's dangling optional links and impossible coordinates are kept
+    // and reported as warnings, not refused.
+    assert!(
+        report
+            .problems
+            .iter()
+            .all(|p| p.severity == Severity::Warning)
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.reason.contains("outside the globe"))
+    );
+    // Importing it again updates; nothing doubles.
+    import(&app, &fixture("hsds-3.0/examples/csv")).await;
+    let services: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hsds_service")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(services, 1);
+    let (status, body) = app
+        .get_json(&format!("/hsds/services/{EXAMPLE_SERVICE}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["name"], "Community Counselling");
+    assert_eq!(body["minimum_age"], 12);
+    // So do the official JSON examples: single nested objects and API list pages.
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(fixture("hsds-3.0/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    examples.sort();
+    assert_eq!(examples.len(), 11);
+    for example in &examples {
+        let report = import(&app, example).await;
+        assert!(!report.written.is_empty(), "{}", example.display());
+    }
+    let (_, body) = app
+        .get_json(&format!("/hsds/services/{EXAMPLE_SERVICE}"))
+        .await;
+    assert_eq!(
+        body["service_at_locations"][0]["location"]["name"],
+        "MyCity Civic Center"
+    );
+    app.shutdown().await;
+}
+
+fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in walk(dir) {
+        let rel = entry
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        files.push((rel, std::fs::read(&entry).unwrap()));
+    }
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+async fn export_import_export_gives_identical_files(backend: Backend) {
+    let first = seeded(backend).await;
+    let out = tempfile::tempdir().unwrap();
+    let a = out.path().join("a");
+    let b = out.path().join("b");
+    service::export(&first.db, &a).await.unwrap();
+    first.shutdown().await;
+
+    let second = TestApp::spawn(backend).await;
+    import(&second, &a).await;
+    service::export(&second.db, &b).await.unwrap();
+    let (files_a, files_b) = (read_tree(&a), read_tree(&b));
+    assert_eq!(
+        files_a.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        files_b.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
+    );
+    for ((name, bytes_a), (_, bytes_b)) in files_a.iter().zip(&files_b) {
+        assert!(bytes_a == bytes_b, "{name} differs after the round trip");
+    }
+    assert!(files_a.iter().any(|(n, _)| n == "json/organizations.json"));
+
+    // A formula in a description is written so a spreadsheet shows it as text, and
+    // reads back as the original text.
+    let services = std::fs::read_to_string(a.join("services.csv")).unwrap();
+    assert!(services.contains("'=HYPERLINK"), "{services}");
+    let (_, legal) = second
+        .get_json(&format!("/hsds/services/{LEGAL_SERVICE}"))
+        .await;
+    assert!(
+        legal["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("=HYPERLINK")
+    );
+    // Confidential streets never reach the files.
+    for (name, bytes) in &files_a {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("Hidden Lane"),
+            "{name} shows the shelter's street"
+        );
+        assert!(
+            !text.contains("94110"),
+            "{name} shows the shelter's postal code"
+        );
+    }
+    second.shutdown().await;
+}
+
+/// The official schema for one object, with its relative `$ref`s (taxonomy.json,
+/// metadata.json) inlined, and the `redacted` location type of the upstream proposal
+/// (tests/fixtures/hsds-3.0/proposal-redacted-location-type) added to it.
+fn schema(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(&format!("hsds-3.0/schema/{name}"))).unwrap();
+    let mut schema: Value = serde_json::from_str(&text).unwrap();
+    inline_refs(&mut schema);
+    allow_redacted(&mut schema);
+    schema
+}
+
+fn inline_refs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref").cloned()
+                && !target.starts_with('#')
+            {
+                *value = schema(&target);
+                return;
+            }
+            map.values_mut().for_each(inline_refs);
+        }
+        Value::Array(items) => items.iter_mut().for_each(inline_refs),
+        _ => {}
+    }
+}
+
+/// Adds `redacted` to the location type's values, as the proposal does.
+fn allow_redacted(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let is_location_type = map
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.contains("type of location"));
+            if is_location_type
+                && let Some(Value::Array(values)) = map.get_mut("enum")
+                && !values.iter().any(|v| v == "redacted")
+            {
+                values.push(Value::from("redacted"));
+            }
+            map.values_mut().for_each(allow_redacted);
+        }
+        Value::Array(items) => items.iter_mut().for_each(allow_redacted),
+        _ => {}
+    }
+}
+
+fn assert_valid(schema: &Value, instance: &Value, what: &str) {
+    let validator = jsonschema::validator_for(schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .take(10)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+fn assert_page(page: &Value, item_schema: &Value, what: &str) {
+    for field in ["total_items", "total_pages", "page_number", "size"] {
+        assert!(page[field].is_u64(), "{what}: {field} missing in {page}");
+    }
+    for field in ["first_page", "last_page", "empty"] {
+        assert!(page[field].is_boolean(), "{what}: {field} missing");
+    }
+    let contents = page["contents"].as_array().unwrap();
+    assert!(!contents.is_empty(), "{what}: empty page");
+    for item in contents {
+        assert_valid(item_schema, item, what);
+    }
+}
+
+async fn every_hsds_endpoint_validates_against_the_official_schemas(backend: Backend) {
+    let app = seeded(backend).await;
+    let compiled = |n: &str| schema(&format!("compiled/{n}.json"));
+    let (status, meta) = app.get_json("/hsds/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(meta["version"], "3.0");
+    assert!(
+        meta["openapi_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/openapi.json")
+    );
+
+    let lists = [
+        ("/hsds/services", "service_list"),
+        ("/hsds/services?full=true", "service"),
+        ("/hsds/services?minimal=true", "service_list"),
+        ("/hsds/organizations", "organization_list"),
+        ("/hsds/organizations?full=true", "organization"),
+        ("/hsds/organizations?full_service=true", "organization"),
+        ("/hsds/service_at_locations", "service_at_location_list"),
+        (
+            "/hsds/service_at_locations?full=true",
+            "service_at_location",
+        ),
+    ];
+    for (path, schema_name) in lists {
+        let (status, page) = app.get_json(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        assert_page(&page, &compiled(schema_name), path);
+    }
+    let (_, page) = app.get_json("/hsds/taxonomies").await;
+    assert_page(&page, &schema("taxonomy.json"), "/hsds/taxonomies");
+    let (_, page) = app.get_json("/hsds/taxonomy_terms?per_page=500").await;
+    assert_page(&page, &schema("taxonomy_term.json"), "/hsds/taxonomy_terms");
+
+    let ones = [
+        (format!("/hsds/services/{SHELTER_SERVICE}"), "service"),
+        (format!("/hsds/services/{EXAMPLE_SERVICE}"), "service"),
+        (format!("/hsds/organizations/{SHELTER_ORG}"), "organization"),
+        (
+            format!("/hsds/organizations/{SHELTER_ORG}?full_service=true"),
+            "organization",
+        ),
+        (
+            format!("/hsds/service_at_locations/{SHELTER_SAL}"),
+            "service_at_location",
+        ),
+    ];
+    for (path, schema_name) in ones {
+        let (status, body) = app.get_json(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_valid(&compiled(schema_name), &body, &path);
+    }
+    let (_, body) = app
+        .get_json(&format!("/hsds/taxonomy_terms/{SHELTER_TERM}"))
+        .await;
+    assert_valid(&schema("taxonomy_term.json"), &body, "taxonomy term");
+    assert_eq!(body["taxonomy_detail"]["name"], "atip service types");
+    let taxonomy_id = body["taxonomy_id"].as_str().unwrap().to_owned();
+    let (_, body) = app
+        .get_json(&format!("/hsds/taxonomies/{taxonomy_id}"))
+        .await;
+    assert_valid(&schema("taxonomy.json"), &body, "taxonomy");
+
+    // A fully nested service carries what an advocate needs on one screen.
+    let (_, shelter) = app
+        .get_json(&format!("/hsds/services/{SHELTER_SERVICE}"))
+        .await;
+    assert_eq!(shelter["organization"]["name"], "Safe Harbor Shelter");
+    assert_eq!(shelter["phones"][0]["languages"][0]["code"], "es");
+    assert_eq!(
+        shelter["attributes"][0]["taxonomy_term"]["name"],
+        "Emergency shelter"
+    );
+    let sal = &shelter["service_at_locations"][0];
+    assert_eq!(sal["schedules"][0]["opens_at"], "00:00");
+    assert_eq!(sal["location"]["addresses"][0]["city"], "San Francisco");
+    app.shutdown().await;
+}
+
+async fn confidential_addresses_are_redacted_on_every_public_surface(backend: Backend) {
+    let app = seeded(backend).await;
+    let mut bodies = Vec::new();
+    for path in [
+        format!("/hsds/services/{SHELTER_SERVICE}"),
+        format!("/hsds/organizations/{SHELTER_ORG}?full_service=true"),
+        format!("/hsds/service_at_locations/{SHELTER_SAL}"),
+        "/hsds/services?full=true".to_owned(),
+        "/hsds/organizations?full_service=true".to_owned(),
+        "/hsds/service_at_locations?full=true".to_owned(),
+        "/hsds/services?full=true&format=ndjson".to_owned(),
+        "/hsds/service_at_locations?full=true&format=ndjson".to_owned(),
+    ] {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        bodies.push((path, response.text().await.unwrap()));
+    }
+    for (path, body) in &bodies {
+        assert!(
+            body.contains("Safe Harbor"),
+            "{path} does not show the shelter at all"
+        );
+        for secret in [
+            "Hidden Lane",
+            "94110",
+            "House manager",
+            "Back door",
+            "37.7512",
+            "-122.4194",
+        ] {
+            assert!(!body.contains(secret), "{path} shows {secret}");
+        }
+    }
+    let (_, sal) = app
+        .get_json(&format!("/hsds/service_at_locations/{SHELTER_SAL}"))
+        .await;
+    let location = &sal["location"];
+    assert_eq!(location["location_type"], "redacted");
+    assert_eq!(location["latitude"], 37.8);
+    assert_eq!(location["longitude"], -122.4);
+    let address = &location["addresses"][0];
+    assert_eq!(address["city"], "San Francisco");
+    assert_eq!(address["state_province"], "CA");
+    assert_eq!(address["address_1"], "");
+    // The ordinary office keeps its street.
+    let (_, legal) = app
+        .get_json(&format!("/hsds/services/{LEGAL_SERVICE}"))
+        .await;
+    assert_eq!(
+        legal["service_at_locations"][0]["location"]["addresses"][0]["address_1"],
+        "500 Market St"
+    );
+    // The stored street is ciphertext, and a public re-import does not erase it.
+    let stored: Option<String> = sqlx::query_scalar(
+        "SELECT address_1 FROM hsds_address WHERE id = '11111111-cccc-4111-8111-111111111111'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    let stored = stored.unwrap();
+    assert!(
+        stored.starts_with("v1:") && !stored.contains("Hidden"),
+        "{stored}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    service::export(&app.db, out.path()).await.unwrap();
+    import(&app, out.path()).await;
+    let kept: Option<String> = sqlx::query_scalar(
+        "SELECT address_1 FROM hsds_address WHERE id = '11111111-cccc-4111-8111-111111111111'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(kept.as_deref(), Some(stored.as_str()));
+    import(&app, &out.path().join("json")).await;
+    let kept: Option<String> = sqlx::query_scalar(
+        "SELECT address_1 FROM hsds_address WHERE id = '11111111-cccc-4111-8111-111111111111'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some(stored.as_str()),
+        "a JSON re-import keeps it too"
+    );
+    let fresh = app.shutdown().await;
+    if let Some(file) = std::fs::read_dir(fresh.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name() == "atip.db")
+    {
+        let raw = std::fs::read(file.path()).unwrap();
+        let raw = String::from_utf8_lossy(&raw);
+        assert!(
+            !raw.contains("Hidden Lane"),
+            "the database file holds the street in clear"
+        );
+    }
+}
+
+async fn list_filters_and_paging(backend: Backend) {
+    let app = seeded(backend).await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, all) = app.get_json("/hsds/services").await;
+    assert_eq!(all["total_items"], 3);
+    let (_, page) = app
+        .get_json(&format!("/hsds/services?taxonomy_term_id={SHELTER_TERM}"))
+        .await;
+    assert_eq!(ids(&page), [SHELTER_SERVICE]);
+    let (_, term) = app
+        .get_json(&format!("/hsds/taxonomy_terms/{SHELTER_TERM}"))
+        .await;
+    let (_, page) = app
+        .get_json(&format!(
+            "/hsds/services?taxonomy_id={}",
+            term["taxonomy_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(ids(&page), [SHELTER_SERVICE]);
+    let (_, page) = app
+        .get_json(&format!("/hsds/services?organization_id={SHELTER_ORG}"))
+        .await;
+    assert_eq!(ids(&page), [SHELTER_SERVICE]);
+    let (_, page) = app.get_json("/hsds/services?search=T%20VISA").await;
+    assert_eq!(ids(&page), [LEGAL_SERVICE]);
+    let (_, page) = app.get_json("/hsds/services?search=100%25").await;
+    assert_eq!(page["total_items"], 0, "% is a character, not a wildcard");
+    let (_, page) = app.get_json("/hsds/services?postcode=94105").await;
+    assert_eq!(ids(&page), [LEGAL_SERVICE]);
+    let (_, page) = app.get_json("/hsds/services?postcode=94110").await;
+    assert_eq!(
+        page["total_items"], 0,
+        "a confidential postal code finds nothing"
+    );
+    let (_, page) = app
+        .get_json("/hsds/services?modified_after=2000-01-01")
+        .await;
+    assert_eq!(page["total_items"], 3);
+    let (_, page) = app
+        .get_json("/hsds/services?modified_after=2999-01-01T00:00:00Z")
+        .await;
+    assert_eq!(page["total_items"], 0);
+    let (_, page) = app.get_json("/hsds/services?per_page=2&page=2").await;
+    assert_eq!(page["size"], 1);
+    assert_eq!(page["total_pages"], 2);
+    assert_eq!(page["last_page"], true);
+    assert_eq!(page["first_page"], false);
+    let (_, page) = app
+        .get_json("/hsds/taxonomy_terms?top_only=true&per_page=500")
+        .await;
+    assert!(
+        page["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.get("parent_id").is_none())
+    );
+    let ndjson = app.get("/hsds/services?format=ndjson").await;
+    assert_eq!(ndjson.headers()["content-type"], "application/x-ndjson");
+    let text = ndjson.text().await.unwrap();
+    assert_eq!(text.lines().count(), 3);
+    for line in text.lines() {
+        let _: Value = serde_json::from_str(line).unwrap();
+    }
+
+    // An organization that is not listed (it applied, or was suspended) is not public.
+    sqlx::query("UPDATE directory_listings SET status = 'suspended' WHERE organization_id = $1")
+        .bind(SHELTER_ORG)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let (_, page) = app.get_json("/hsds/services").await;
+    assert!(!ids(&page).contains(&SHELTER_SERVICE.to_owned()));
+    let (status, _) = app
+        .get_json(&format!("/hsds/services/{SHELTER_SERVICE}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get_json(&format!("/hsds/service_at_locations/{SHELTER_SAL}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get_json(&format!("/hsds/organizations/{SHELTER_ORG}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.shutdown().await;
+}
+
+async fn bad_api_input_is_a_clear_400(backend: Backend) {
+    let app = seeded(backend).await;
+    for (path, field) in [
+        ("/hsds/services?page=9", "page"),
+        ("/hsds/services?page=0", "page"),
+        ("/hsds/services?per_page=0", "per_page"),
+        ("/hsds/services?per_page=100000", "per_page"),
+        ("/hsds/services?page=-1", "page"),
+        ("/hsds/services?taxonomy_term_id=nope", "taxonomy_term_id"),
+        (
+            "/hsds/services?taxonomy_term_id=00000000-0000-4000-8000-000000000000",
+            "taxonomy_term_id",
+        ),
+        (
+            "/hsds/services?taxonomy_id=00000000-0000-4000-8000-000000000000",
+            "taxonomy_id",
+        ),
+        ("/hsds/services?modified_after=yesterday", "modified_after"),
+        ("/hsds/services?format=xml", "format"),
+        ("/hsds/services?full=maybe", "full"),
+        (
+            "/hsds/services?parent_id=00000000-0000-4000-8000-000000000000",
+            "parent_id",
+        ),
+        ("/hsds/taxonomies?full=true", "full"),
+        ("/hsds/services?colour=red", "colour"),
+    ] {
+        let (status, body) = app.get_json(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(body["error"]["fields"][field].is_string(), "{path}: {body}");
+        assert!(body["error"]["request_id"].is_string());
+    }
+    // Search-engine syntax is just text.
+    for query in [
+        "%22unclosed",
+        "a%20AND%20(b",
+        "*",
+        "title:%5B1%20TO%205%5D",
+        "%5C",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/hsds/services?search={query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    }
+    let (status, body) = app.get_json("/hsds/services/not-there").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+    app.shutdown().await;
+}
+
+fn write_package(dir: &Path, files: &[(&str, &[u8])]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+const ORG_HEADER: &str = "id,name,description\n";
+const SERVICE_HEADER: &str = "id,organization_id,name,status,minimum_age\n";
+
+async fn bad_files_are_reported_and_nothing_is_half_written(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let org = "33333333-3333-4333-8333-333333333333";
+    let good_service = format!("33333333-aaaa-4333-8333-000000000001,{org},Good,active,18\n");
+    let bad_rows = format!(
+        "33333333-aaaa-4333-8333-000000000002,{org},Wrong type,active,eighteen\n\
+         33333333-aaaa-4333-8333-000000000003,{org},Bad status,open,\n\
+         not-a-uuid,{org},Bad id,active,\n\
+         33333333-aaaa-4333-8333-000000000004,44444444-4444-4444-8444-444444444444,Dangling,active,\n\
+         33333333-aaaa-4333-8333-000000000005,{org},,active,\n"
+    );
+    let mut services = Vec::from(SERVICE_HEADER.as_bytes());
+    services.extend(good_service.as_bytes());
+    services.extend(bad_rows.as_bytes());
+    services.extend(format!("33333333-aaaa-4333-8333-000000000006,{org},").as_bytes());
+    services.extend([0xff, 0xfe]);
+    services.extend(b",active,\n");
+    services.extend(
+        format!(
+            "33333333-aaaa-4333-8333-000000000007,{org},{},active,\n",
+            "x".repeat(70_000)
+        )
+        .as_bytes(),
+    );
+    let package = dir.path().join("bad");
+    write_package(
+        &package,
+        &[
+            (
+                "organizations.csv",
+                format!("{ORG_HEADER}{org},Harbor,Shelter\n").as_bytes(),
+            ),
+            ("services.csv", &services),
+        ],
+    );
+    let report = import_with(&app, &package, false).await;
+    let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
+    for expected in [
+        "services.csv row 3 field minimum_age",
+        "services.csv row 4 field status",
+        "services.csv row 5 field id",
+        "services.csv row 6 field organization_id",
+        "services.csv row 7 field name",
+        "services.csv row 8 field name: is not valid UTF-8",
+        "services.csv row 9 field name: is longer than",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "no {expected:?} in {errors:#?}"
+        );
+    }
+    assert!(report.written.is_empty());
+    let count = |table: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table}"
+            )))
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        count("hsds_service").await,
+        0,
+        "nothing is written when any record is invalid"
+    );
+    assert_eq!(count("hsds_organization").await, 0);
+
+    let report = import_with(&app, &package, true).await;
+    assert_eq!(report.written("service"), 1);
+    assert_eq!(report.written("organization"), 1);
+    assert_eq!(
+        count("hsds_service").await,
+        1,
+        "--skip-invalid stores exactly the valid records"
+    );
+
+    // A required reference to a record that is skipped takes its dependants with it.
+    let orphans = dir.path().join("orphans");
+    write_package(
+        &orphans,
+        &[
+            ("organizations.csv", format!("{ORG_HEADER}55555555-5555-4555-8555-555555555555,,No name\n").as_bytes()),
+            ("services.csv", format!("{SERVICE_HEADER}55555555-aaaa-4555-8555-555555555555,55555555-5555-4555-8555-555555555555,Orphan,active,\n").as_bytes()),
+        ],
+    );
+    let report = import_with(&app, &orphans, true).await;
+    assert!(
+        report
+            .errors()
+            .any(|e| e.to_string().contains("organizations.csv row 2 field name"))
+    );
+    assert!(report.errors().any(|e| {
+        e.to_string()
+            .contains("services.csv row 2 field organization_id")
+    }));
+    assert_eq!(count("hsds_service").await, 1);
+
+    // Malformed files are reported, not panicked on.
+    let broken = dir.path().join("broken");
+    write_package(
+        &broken,
+        &[
+            ("datapackage.json", b"{ not json"),
+            ("services.csv", b"id,name\n1,2,3\n"),
+        ],
+    );
+    let report = import_with(&app, &broken, false).await;
+    assert!(
+        report
+            .errors()
+            .any(|e| e.to_string().contains("required column is missing")),
+        "{:?}",
+        report.problems
+    );
+    let json = dir.path().join("services.json");
+    std::fs::write(
+        &json,
+        br#"[{"id": 5, "name": ["x"], "status": "active"}, "text", {"name": "no id"}]"#,
+    )
+    .unwrap();
+    let report = import_with(&app, &json, false).await;
+    let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
+    for expected in [
+        "services.json row 1 field id: must be a string",
+        "services.json row 2",
+        "services.json row 3 field id: is required",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "no {expected:?} in {errors:#?}"
+        );
+    }
+    let unknown = dir.path().join("things.json");
+    std::fs::write(&unknown, b"[]").unwrap();
+    let report = import_with(&app, &unknown, false).await;
+    assert!(report.errors().any(|e| e.reason.contains("cannot tell")));
+    app.shutdown().await;
+}
+
+crate::on_both_databases! {
+    example_data_imports_cleanly;
+    export_import_export_gives_identical_files;
+    every_hsds_endpoint_validates_against_the_official_schemas;
+    confidential_addresses_are_redacted_on_every_public_surface;
+    list_filters_and_paging;
+    bad_api_input_is_a_clear_400;
+    bad_files_are_reported_and_nothing_is_half_written;
+}
