@@ -537,3 +537,65 @@ async fn two_server_processes_keep_one_audit_chain(backend: Backend) {
     );
     db.close().await;
 }
+
+#[test]
+fn import_and_export_hsds_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("services.csv"),
+        "id,organization_id,name,status\n\
+         33333333-aaaa-4333-8333-000000000001,33333333-3333-4333-8333-333333333333,Dangling,active\n",
+    )
+    .unwrap();
+    let out: Output = atip()
+        .args(["import", "hsds", "--data-dir", data, bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: services.csv row 2 field organization_id"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    let out = atip()
+        .args(["import", "hsds", "--data-dir", data])
+        .arg(fixtures.join("directory/organizations.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("imported 2 organization"), "{stdout}");
+
+    let exported = dir.path().join("out");
+    let out = atip()
+        .args(["export", "hsds", "--data-dir", data])
+        .arg(&exported)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 2 services"));
+    assert!(exported.join("datapackage.json").is_file());
+    assert!(exported.join("json/organizations.json").is_file());
+    let audit = atip()
+        .args(["audit", "export", "--data-dir", data])
+        .output()
+        .unwrap();
+    let events = String::from_utf8_lossy(&audit.stdout);
+    assert!(events.contains("directory.import") && events.contains("directory.export"));
+}
