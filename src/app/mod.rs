@@ -22,4 +22,5 @@ pub struct AppState {
     pub openapi: Arc<OpenApi>,
     pub sessions: SessionPolicy,
     pub crypto: Crypto,
+    pub search: std::sync::Arc<crate::directory::search::Search>,
 }

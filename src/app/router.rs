@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use super::{AppState, guard};
 use crate::accounts::model::SessionPolicy;
+use crate::directory::search::Search;
 use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
@@ -70,6 +71,7 @@ pub struct Limits {
 pub fn build(
     db: Db,
     crypto: Crypto,
+    search: Arc<Search>,
     site: SiteInfo,
     sessions: SessionPolicy,
     limits: Limits,
@@ -86,6 +88,7 @@ pub fn build(
         openapi: Arc::new(openapi),
         sessions,
         crypto,
+        search,
     };
     Router::new()
         .merge(api)

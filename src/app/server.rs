@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -10,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::router;
 use crate::accounts::model::SessionPolicy;
+use crate::directory::search::Search;
 use crate::kernel::config::Config;
 use crate::kernel::crypto::{Crypto, CryptoError};
 use crate::kernel::db::{Backend, Db, OpenError, SchemaError};
@@ -41,6 +43,8 @@ pub enum StartError {
     Keys(#[from] CryptoError),
     #[error("installing the shipped directory taxonomy failed: {0}")]
     Taxonomy(sqlx::Error),
+    #[error("building the directory search index failed: {0}")]
+    Search(crate::directory::search::BuildError),
 }
 
 /// A bound, migrated server that has not started answering yet.
@@ -49,6 +53,7 @@ pub struct Application {
     router: Router,
     db: Db,
     crypto: Crypto,
+    search: Arc<Search>,
     grace: Duration,
 }
 
@@ -64,10 +69,17 @@ impl Application {
             })?;
         let db = open_database(config).await?;
         let crypto = open_keys(config, db.clone())?;
-        Ok(Self::with_parts(listener, db, crypto, config))
+        let search = Search::build(&db).await.map_err(StartError::Search)?;
+        Ok(Self::with_parts(listener, db, crypto, search, config))
     }
 
-    fn with_parts(listener: TcpListener, db: Db, crypto: Crypto, config: &Config) -> Self {
+    fn with_parts(
+        listener: TcpListener,
+        db: Db,
+        crypto: Crypto,
+        search: Arc<Search>,
+        config: &Config,
+    ) -> Self {
         let site = SiteInfo {
             quick_exit_url: config.quick_exit_url.clone(),
             hotline_phone: config.hotline_phone.clone(),
@@ -84,6 +96,7 @@ impl Application {
             router: router::build(
                 db.clone(),
                 crypto.clone(),
+                Arc::clone(&search),
                 site,
                 sessions,
                 router::Limits {
@@ -92,6 +105,7 @@ impl Application {
                 },
             ),
             crypto,
+            search,
             listener,
             db,
             grace: Duration::from_secs(config.shutdown_grace_secs),
@@ -120,6 +134,7 @@ impl Application {
         let worker = tokio::spawn(
             JobRunner::new(self.db.clone()).run(Duration::from_secs(1), stop.child_token()),
         );
+        let follower = Arc::clone(&self.search).follow(self.db.clone(), stop.child_token());
         // The peer address feeds the per-IP limits; it is never logged.
         let app = self
             .router
@@ -138,6 +153,7 @@ impl Application {
             }
         };
         let _ = worker.await;
+        let _ = follower.await;
         self.db.close().await;
         tracing::info!("stopped");
         result

@@ -5,6 +5,7 @@ pub mod hsds;
 pub mod model;
 mod publish;
 pub mod routes;
+pub mod search;
 pub mod service;
 mod store;
 pub mod taxonomy;

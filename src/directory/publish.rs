@@ -66,6 +66,9 @@ pub struct Query {
     /// Microseconds since the epoch.
     pub modified_after: Option<i64>,
     pub postcode: Option<String>,
+    /// The referral search's answer, best first: only these ids, in this order, each
+    /// with its distance from the caller.
+    pub ranked: Option<Vec<(String, Option<f64>)>>,
 }
 
 /// One page, with the HSDS paging fields (named by the specification).
@@ -220,14 +223,55 @@ pub async fn list(db: &Db, root: Root, q: &Query, shape: Shape) -> Result<Page, 
     };
     let per_page = q.per_page.clamp(1, MAX_PER_PAGE);
     let offset = i64::from(q.page.saturating_sub(1)) * i64::from(per_page);
-    let found = store::page(
-        db.reader(),
-        table,
-        &filter(root, q),
-        i64::from(per_page),
-        offset,
-    )
-    .await?;
+    let mut distances = std::collections::HashMap::new();
+    let found = match &q.ranked {
+        None => {
+            store::page(
+                db.reader(),
+                table,
+                &filter(root, q),
+                i64::from(per_page),
+                offset,
+            )
+            .await?
+        }
+        Some(ranked) => {
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(ranked.len());
+            let end = (start + per_page as usize).min(ranked.len());
+            let wanted: Vec<String> = ranked[start..end]
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect();
+            distances.extend(ranked[start..end].iter().cloned());
+            // Still only public records, in the search's order.
+            let mut f = filter(root, &Query::default());
+            let marks = vec!["?"; wanted.len()].join(", ");
+            f.and(
+                &format!("\"id\" IN ({marks})"),
+                wanted.iter().map(|w| Bound::text(w)).collect(),
+            );
+            let mut page = if wanted.is_empty() {
+                store::Page {
+                    total: 0,
+                    rows: Vec::new(),
+                }
+            } else {
+                store::page(db.reader(), table, &f, i64::from(per_page), 0).await?
+            };
+            page.rows.sort_by_key(|c| {
+                let id = c
+                    .first()
+                    .cloned()
+                    .flatten()
+                    .and_then(|c| c.as_text().map(str::to_owned));
+                wanted.iter().position(|w| Some(w) == id.as_ref())
+            });
+            page.total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
+            page
+        }
+    };
     let total_pages = (found.total + i64::from(per_page) - 1) / i64::from(per_page);
     if found.total > 0 && i64::from(q.page) > total_pages {
         return Err(PublishError::PageBeyondEnd { total_pages });
@@ -247,7 +291,17 @@ pub async fn list(db: &Db, root: Root, q: &Query, shape: Shape) -> Result<Page, 
     let relations = Relations::new(&data);
     let contents: Vec<Json> = ids
         .iter()
-        .filter_map(|id| nest::assemble(table, id, &data, &relations, shape))
+        .filter_map(|id| {
+            let mut object = nest::assemble(table, id, &data, &relations, shape)?;
+            // An extension field: how far the caller is, in kilometres.
+            if let (Some(Some(km)), Json::Object(map)) = (distances.get(id), &mut object) {
+                map.insert(
+                    "distance_km".to_owned(),
+                    Json::from((km * 10.0).round() / 10.0),
+                );
+            }
+            Some(object)
+        })
         .collect();
     Ok(Page {
         total_items: found.total,

@@ -12,7 +12,9 @@ use utoipa::IntoParams;
 
 use super::hsds::nest::{Depth, Shape};
 use super::publish::{self, MAX_PER_PAGE, PublishError, Query, Root};
+use super::{search, taxonomy};
 use crate::app::AppState;
+use crate::kernel::places;
 use crate::kernel::web::ApiError;
 use crate::kernel::web::extract::ApiQuery;
 
@@ -50,6 +52,36 @@ pub struct ListParams {
     parent_id: Option<String>,
     /// Taxonomy terms: only terms without a parent.
     top_only: Option<bool>,
+    /// Extension: the caller's latitude (with `lng`); results carry `distance_km`.
+    lat: Option<f64>,
+    /// Extension: the caller's longitude (with `lat`).
+    lng: Option<f64>,
+    /// Extension: how far from `lat`/`lng`, in kilometres (default 80, at most 1,000).
+    /// Statewide services of the caller's state match at any distance.
+    radius_km: Option<f64>,
+    /// Extension: languages spoken (ISO 639 codes or names), comma-separated; all required.
+    language: Option<String>,
+    /// Extension: the age of the person to serve.
+    age: Option<f64>,
+    /// Extension: populations served (atip taxonomy codes such as
+    /// `pop-foreign-nationals`, or term ids), comma-separated; all required.
+    population: Option<String>,
+    /// Extension: open at this moment, in the location's time zone.
+    open_now: Option<bool>,
+    /// Extension: open every hour of every day.
+    open_24_7: Option<bool>,
+    /// Extension: takes referrals from the hotline.
+    accepts_referrals: Option<bool>,
+    /// Extension: takes warm transfers from the hotline.
+    warm_transfers: Option<bool>,
+    /// Extension: free of charge.
+    free: Option<bool>,
+    /// Extension: reports beds available now.
+    has_capacity: Option<bool>,
+    /// Extension: verified by a curator within this many months.
+    verified_within_months: Option<u32>,
+    /// Extension: `distance` (needs `lat`/`lng`) or `relevance`.
+    sort: Option<String>,
 }
 
 /// `full_service` on one organization.
@@ -75,6 +107,23 @@ impl ListParams {
             ("postcode", self.postcode.is_some()),
             ("parent_id", self.parent_id.is_some()),
             ("top_only", self.top_only.is_some()),
+            ("lat", self.lat.is_some()),
+            ("lng", self.lng.is_some()),
+            ("radius_km", self.radius_km.is_some()),
+            ("language", self.language.is_some()),
+            ("age", self.age.is_some()),
+            ("population", self.population.is_some()),
+            ("open_now", self.open_now.is_some()),
+            ("open_24_7", self.open_24_7.is_some()),
+            ("accepts_referrals", self.accepts_referrals.is_some()),
+            ("warm_transfers", self.warm_transfers.is_some()),
+            ("free", self.free.is_some()),
+            ("has_capacity", self.has_capacity.is_some()),
+            (
+                "verified_within_months",
+                self.verified_within_months.is_some(),
+            ),
+            ("sort", self.sort.is_some()),
         ];
         match given
             .iter()
@@ -127,6 +176,7 @@ impl ListParams {
             top_only: self.top_only.unwrap_or(false),
             modified_after,
             postcode: self.postcode.clone().filter(|p| !p.trim().is_empty()),
+            ranked: None,
         })
     }
 
@@ -137,6 +187,185 @@ impl ListParams {
             Some(_) => Err(ApiError::field("format", "must be json or ndjson")),
         }
     }
+}
+
+impl ListParams {
+    fn uses_referral_search(&self) -> bool {
+        self.search.as_deref().is_some_and(|s| !s.trim().is_empty())
+            || self.lat.is_some()
+            || self.lng.is_some()
+            || self.radius_km.is_some()
+            || self.language.is_some()
+            || self.age.is_some()
+            || self.population.is_some()
+            || self.open_now.is_some()
+            || self.open_24_7.is_some()
+            || self.accepts_referrals.is_some()
+            || self.warm_transfers.is_some()
+            || self.free.is_some()
+            || self.has_capacity.is_some()
+            || self.verified_within_months.is_some()
+            || self.sort.is_some()
+    }
+
+    /// The referral search these parameters ask for (services and services at
+    /// locations), checked.
+    fn referral_query(&self, taxonomy_term_id: Option<&str>) -> Result<search::Query, ApiError> {
+        for (name, given) in [
+            ("taxonomy_id", self.taxonomy_id.is_some()),
+            ("modified_after", self.modified_after.is_some()),
+            ("postcode", self.postcode.is_some()),
+        ] {
+            if given {
+                return Err(ApiError::field(
+                    name,
+                    "cannot be combined with search or the referral filters (lat, lng, language, population…)",
+                ));
+            }
+        }
+        let near = match (self.lat, self.lng) {
+            (None, None) => {
+                if self.radius_km.is_some() {
+                    return Err(ApiError::field("radius_km", "needs lat and lng"));
+                }
+                None
+            }
+            (Some(_), None) => return Err(ApiError::field("lng", "is required with lat")),
+            (None, Some(_)) => return Err(ApiError::field("lat", "is required with lng")),
+            (Some(lat), Some(lng)) => {
+                if !(-90.0..=90.0).contains(&lat) {
+                    return Err(ApiError::field("lat", "must be between -90 and 90"));
+                }
+                if !(-180.0..=180.0).contains(&lng) {
+                    return Err(ApiError::field("lng", "must be between -180 and 180"));
+                }
+                let radius_km = self.radius_km.unwrap_or(DEFAULT_RADIUS_KM);
+                if !(radius_km > 0.0 && radius_km <= MAX_RADIUS_KM) {
+                    return Err(ApiError::field(
+                        "radius_km",
+                        format!("must be more than 0 and at most {MAX_RADIUS_KM}"),
+                    ));
+                }
+                let point = search::Point::new(lat, lng)
+                    .ok_or_else(|| ApiError::field("lat", "is not a point on the globe"))?;
+                Some(search::Near {
+                    point,
+                    radius_km,
+                    state: nearest_state(point),
+                })
+            }
+        };
+        if let Some(age) = self.age
+            && !(0.0..=130.0).contains(&age)
+        {
+            return Err(ApiError::field("age", "must be between 0 and 130"));
+        }
+        let sort = match self.sort.as_deref() {
+            None if near.is_some() && self.search.is_none() => search::Sort::Distance,
+            None | Some("relevance") => search::Sort::Relevance,
+            Some("distance") if near.is_some() => search::Sort::Distance,
+            Some("distance") => return Err(ApiError::field("sort", "distance needs lat and lng")),
+            Some(_) => return Err(ApiError::field("sort", "must be distance or relevance")),
+        };
+        let populations = list(self.population.as_deref())
+            .into_iter()
+            .map(|p| {
+                term_id(&p).ok_or_else(|| {
+                    ApiError::field(
+                        "population",
+                        format!("{p} is not a term of atip's taxonomy"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(search::Query {
+            text: self.search.clone(),
+            near,
+            filters: search::Filters {
+                terms: taxonomy_term_id.map(str::to_owned).into_iter().collect(),
+                all_terms: true,
+                populations,
+                languages: list(self.language.as_deref()),
+                age: self.age,
+                open_now: self.open_now == Some(true),
+                open_24_7: self.open_24_7 == Some(true),
+                accepts_referrals: self.accepts_referrals == Some(true),
+                warm_transfers: self.warm_transfers == Some(true),
+                free: self.free == Some(true),
+                verified_within_months: self.verified_within_months,
+                has_capacity: self.has_capacity == Some(true),
+            },
+            sort,
+            limit: usize::MAX,
+            offset: 0,
+        })
+    }
+}
+
+const DEFAULT_RADIUS_KM: f64 = 80.0;
+const MAX_RADIUS_KM: f64 = 1_000.0;
+
+fn list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A shipped term by code (`pop-minors`) or id.
+fn term_id(given: &str) -> Option<String> {
+    taxonomy::terms()
+        .into_iter()
+        .find(|t| t.code == given || t.id == given)
+        .map(|t| t.id)
+}
+
+/// The state of the gazetteer town nearest to `point`, so statewide services match.
+fn nearest_state(point: search::Point) -> Option<String> {
+    places::all()
+        .iter()
+        .filter_map(|p| {
+            search::Point::new(p.latitude, p.longitude)
+                .map(|q| (p, search::model::distance_km(point, q)))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|(_, d)| *d < 150.0)
+        .map(|(p, _)| p.state.clone())
+}
+
+/// The referral search's answer as ids of `root` objects, best first, each with its
+/// distance; `organization_id` narrows it.
+fn ranked(
+    state: &AppState,
+    root: Root,
+    query: &search::Query,
+    organization_id: Option<&str>,
+) -> Result<Vec<(String, Option<f64>)>, ApiError> {
+    let found = state
+        .search
+        .search(query)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for hit in found.hits {
+        if organization_id.is_some_and(|o| o != hit.doc.organization_id) {
+            continue;
+        }
+        let id = match root {
+            Root::ServiceAtLocation => match &hit.doc.service_at_location_id {
+                Some(id) => id.clone(),
+                None => continue,
+            },
+            _ => hit.doc.service_id.clone(),
+        };
+        if seen.insert(id.clone()) {
+            out.push((id, hit.distance_km));
+        }
+    }
+    Ok(out)
 }
 
 fn uuid_param(name: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
@@ -163,6 +392,29 @@ impl From<PublishError> for ApiError {
     }
 }
 
+/// What services and services at locations accept besides `full`/`minimal`.
+const REFERRAL_PARAMS: &[&str] = &[
+    "taxonomy_term_id",
+    "taxonomy_id",
+    "organization_id",
+    "modified_after",
+    "postcode",
+    "lat",
+    "lng",
+    "radius_km",
+    "language",
+    "age",
+    "population",
+    "open_now",
+    "open_24_7",
+    "accepts_referrals",
+    "warm_transfers",
+    "free",
+    "has_capacity",
+    "verified_within_months",
+    "sort",
+];
+
 fn flat() -> Shape {
     Shape {
         root: Depth::Flat,
@@ -187,6 +439,15 @@ async fn answer(
 ) -> Result<Response, ApiError> {
     let mut query = params.query()?;
     publish::check_taxonomy(&state.db, &query).await?;
+    if matches!(root, Root::Service | Root::ServiceAtLocation) && params.uses_referral_search() {
+        let referral = params.referral_query(query.taxonomy_term_id.as_deref())?;
+        query.ranked = Some(ranked(
+            &state,
+            root,
+            &referral,
+            query.organization_id.as_deref(),
+        )?);
+    }
     if !params.ndjson()? {
         let mut page = publish::list(&state.db, root, &query, shape).await?;
         page.contents = page.contents.into_iter().map(trim).collect();
@@ -275,15 +536,7 @@ pub async fn services(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    params.only(&[
-        "taxonomy_term_id",
-        "taxonomy_id",
-        "organization_id",
-        "modified_after",
-        "minimal",
-        "full",
-        "postcode",
-    ])?;
+    params.only(&[&["minimal", "full"], REFERRAL_PARAMS].concat())?;
     let shape = if params.full == Some(true) {
         full(None)
     } else {
@@ -357,14 +610,7 @@ pub async fn service_at_locations(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    params.only(&[
-        "taxonomy_term_id",
-        "taxonomy_id",
-        "organization_id",
-        "modified_after",
-        "full",
-        "postcode",
-    ])?;
+    params.only(&[&["full"], REFERRAL_PARAMS].concat())?;
     let shape = if params.full == Some(true) {
         full(None)
     } else {

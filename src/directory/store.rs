@@ -299,3 +299,40 @@ pub async fn page(
         .collect::<Result<_, _>>()?;
     Ok(Page { total, rows })
 }
+
+/// Listed organizations and when each was last verified.
+pub async fn listed_organizations(
+    pool: &AnyPool,
+) -> Result<Vec<(String, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT organization_id, last_verified_at FROM directory_listings WHERE status = 'listed'",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// The services whose referral documents a change of `entity` `id` affects.
+pub async fn services_touched(
+    pool: &AnyPool,
+    entity: &str,
+    id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = match entity {
+        "hsds.service" => return Ok(vec![id.to_owned()]),
+        "hsds.service_at_location" => {
+            "SELECT \"service_id\" FROM hsds_service_at_location WHERE \"id\" = $1"
+        }
+        "hsds.location" => {
+            "SELECT \"service_id\" FROM hsds_service_at_location WHERE \"location_id\" = $1"
+        }
+        "hsds.organization" | "directory.listing" => {
+            "SELECT \"id\" FROM hsds_service WHERE \"organization_id\" = $1"
+        }
+        _ => return Ok(Vec::new()),
+    };
+    sqlx::query_scalar::<_, Option<String>>(sql)
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .map(|ids| ids.into_iter().flatten().collect())
+}

@@ -116,3 +116,10 @@ pub async fn append_many(
     }
     Ok(())
 }
+
+/// The newest sequence number in the log (0 when empty).
+pub async fn last_seq(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+        .fetch_one(pool)
+        .await
+}

@@ -44,12 +44,36 @@ async fn import(app: &TestApp, path: &Path) -> ImportReport {
 }
 
 /// The official example data and our sample directory (a confidential shelter and a
-/// legal-aid office).
+/// legal-aid office), with the search index caught up.
 async fn seeded(backend: Backend) -> TestApp {
     let app = TestApp::spawn(backend).await;
     import(&app, &fixture("hsds-3.0/examples/csv")).await;
     import(&app, &fixture("directory/organizations.json")).await;
+    found_within(&app, "/hsds/services?search=harbor", SHELTER_SERVICE).await;
     app
+}
+
+/// Polls a search until `id` is in its first page; returns how long that took.
+async fn found_within(app: &TestApp, path: &str, id: &str) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    loop {
+        let (status, page) = app.get_json(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        let ids: Vec<&str> = page["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        if ids.contains(&id) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{id} never appeared in {path}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 async fn example_data_imports_cleanly(backend: Backend) {
@@ -746,7 +770,150 @@ async fn bad_files_are_reported_and_nothing_is_half_written(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn referral_search_filters_rank_and_stay_fresh(backend: Backend) {
+    let app = seeded(backend).await;
+    let ids = |page: &Value| -> Vec<String> {
+        page["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let (status, page) = app.get_json(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {page}");
+            page
+        }
+    };
+    let sf = "lat=37.7749&lng=-122.4194";
+    // Words, in English or Spanish, with a typo in a name.
+    assert_eq!(
+        ids(&get("/hsds/services?search=shelters".into()).await),
+        [SHELTER_SERVICE]
+    );
+    assert_eq!(
+        ids(&get("/hsds/services?search=albergue".into()).await),
+        [SHELTER_SERVICE]
+    );
+    assert_eq!(
+        ids(&get("/hsds/services?search=shleter".into()).await),
+        [SHELTER_SERVICE]
+    );
+    assert_eq!(
+        ids(&get("/hsds/services?search=visas".into()).await),
+        [LEGAL_SERVICE]
+    );
+    // Where: nearest first, with the distance; nothing near Los Angeles.
+    let near = get(format!("/hsds/services?{sf}&radius_km=10")).await;
+    assert_eq!(ids(&near), [LEGAL_SERVICE, SHELTER_SERVICE]);
+    let first = near["contents"][0]["distance_km"].as_f64().unwrap();
+    let second = near["contents"][1]["distance_km"].as_f64().unwrap();
+    assert!(
+        first < second && first > 0.5 && second < 10.0,
+        "{first} {second}"
+    );
+    let la = get("/hsds/services?lat=34.05&lng=-118.24&radius_km=50".into()).await;
+    assert_eq!(la["total_items"], 0);
+    // Filters, each alone and combined.
+    for (filter, expected) in [
+        ("language=es", vec![SHELTER_SERVICE]),
+        ("language=Spanish", vec![SHELTER_SERVICE]),
+        ("age=12", vec![LEGAL_SERVICE]),
+        ("age=30", vec![LEGAL_SERVICE, SHELTER_SERVICE]),
+        ("open_24_7=true", vec![SHELTER_SERVICE]),
+        ("open_now=true", vec![SHELTER_SERVICE]),
+        ("accepts_referrals=true", vec![]),
+        ("free=true", vec![]),
+        ("has_capacity=true", vec![]),
+        (
+            "verified_within_months=12",
+            vec![LEGAL_SERVICE, SHELTER_SERVICE],
+        ),
+        ("population=pop-adults", vec![]),
+        (
+            "taxonomy_term_id=7bdc0cf2-1400-572d-8b1c-d9696800f2c3",
+            vec![SHELTER_SERVICE],
+        ),
+        ("language=es&open_24_7=true&age=30", vec![SHELTER_SERVICE]),
+        ("search=shelter&language=es", vec![SHELTER_SERVICE]),
+        ("search=shelter&age=12", vec![]),
+    ] {
+        let page = get(format!(
+            "/hsds/services?{sf}&radius_km=10&sort=distance&{filter}"
+        ))
+        .await;
+        let mut got = ids(&page);
+        got.sort();
+        let mut expected = expected;
+        expected.sort_unstable();
+        assert_eq!(got, expected, "{filter}");
+    }
+    // Services at locations come from the same search.
+    let sal = get(format!("/hsds/service_at_locations?{sf}&language=es")).await;
+    assert_eq!(ids(&sal), [SHELTER_SAL]);
+
+    // A write is searchable within moments: a statewide line with no location
+    // matches anywhere in its state.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("organizations.json"),
+        serde_json::to_vec(&serde_json::json!([{
+            "id": "66666666-6666-4666-8666-666666666666",
+            "name": "California Survivor Legal Line",
+            "description": "Statewide legal help by phone.",
+            "services": [{
+                "id": "66666666-aaaa-4666-8666-666666666666",
+                "name": "Statewide immigration legal line",
+                "status": "active",
+                "service_areas": [{"id": "66666666-bbbb-4666-8666-666666666666", "name": "California"}]
+            }]
+        }]))
+        .unwrap(),
+    )
+    .unwrap();
+    import(&app, &dir.path().join("organizations.json")).await;
+    let waited = found_within(
+        &app,
+        &format!("/hsds/services?{sf}&radius_km=10&search=legal"),
+        "66666666-aaaa-4666-8666-666666666666",
+    )
+    .await;
+    eprintln!("a new service became searchable after {waited:?}");
+    let page = get("/hsds/services?lat=34.05&lng=-118.24&radius_km=5".into()).await;
+    assert_eq!(
+        ids(&page),
+        ["66666666-aaaa-4666-8666-666666666666"],
+        "statewide, from Los Angeles too"
+    );
+
+    // Bad parameters name themselves.
+    for (path, field) in [
+        ("/hsds/services?lat=100&lng=0", "lat"),
+        ("/hsds/services?lat=10", "lng"),
+        ("/hsds/services?lng=10", "lat"),
+        ("/hsds/services?lat=10&lng=200", "lng"),
+        ("/hsds/services?lat=10&lng=10&radius_km=-5", "radius_km"),
+        ("/hsds/services?lat=10&lng=10&radius_km=NaN", "radius_km"),
+        ("/hsds/services?radius_km=5", "radius_km"),
+        ("/hsds/services?sort=distance", "sort"),
+        ("/hsds/services?sort=best", "sort"),
+        ("/hsds/services?population=aliens", "population"),
+        ("/hsds/services?age=-1", "age"),
+        ("/hsds/services?search=x&postcode=94105", "postcode"),
+        ("/hsds/organizations?lat=1&lng=1", "lat"),
+    ] {
+        let (status, body) = app.get_json(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(body["error"]["fields"][field].is_string(), "{path}: {body}");
+    }
+    app.shutdown().await;
+}
+
 crate::on_both_databases! {
+    referral_search_filters_rank_and_stay_fresh;
     example_data_imports_cleanly;
     export_import_export_gives_identical_files;
     every_hsds_endpoint_validates_against_the_official_schemas;

@@ -1,0 +1,113 @@
+//! Referral search: an in-process index of the listed directory, rebuilt from the
+//! database at start and kept fresh from the change log (each server process keeps
+//! its own).
+
+pub mod index;
+mod load;
+pub mod model;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+pub use index::{Doc, Found, Hit, Index, Reason, SearchError};
+pub use model::{Filters, Near, Point, Query, Sort};
+
+use super::store;
+use crate::kernel::db::Db;
+use crate::kernel::outbox;
+
+/// How often a server looks for directory changes made by others.
+const FOLLOW_EVERY: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// The index and how far into the change log it has read.
+pub struct Search {
+    index: Index,
+    seen: AtomicI64,
+}
+
+impl Search {
+    /// Builds the index from the database.
+    pub async fn build(db: &Db) -> Result<Arc<Self>, BuildError> {
+        // Read the position first: a change committed during the load is applied
+        // again by the first refresh, never missed.
+        let seen = outbox::last_seq(db.reader()).await?;
+        let search = Self {
+            index: Index::new()?,
+            seen: AtomicI64::new(seen),
+        };
+        let docs = load::documents(db, None).await?;
+        let services: Vec<String> = docs.iter().map(|d| d.service_id.clone()).collect();
+        search.index.replace(&services, docs)?;
+        Ok(Arc::new(search))
+    }
+
+    pub fn search(&self, query: &Query) -> Result<Found, SearchError> {
+        self.index.search(query, jiff::Timestamp::now())
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Applies the directory changes committed since the last call.
+    pub async fn refresh(&self, db: &Db) -> Result<(), BuildError> {
+        loop {
+            let after = self.seen.load(Ordering::SeqCst);
+            let changes = outbox::since(db.reader(), after, 5_000).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                return Ok(());
+            };
+            let mut everything = false;
+            let mut touched: HashSet<String> = HashSet::new();
+            for change in changes
+                .iter()
+                .filter(|c| c.entity.starts_with("hsds.") || c.entity.starts_with("directory."))
+            {
+                match change.entity.as_str() {
+                    "hsds.taxonomy" | "hsds.taxonomy_term" => everything = true,
+                    entity => touched.extend(
+                        store::services_touched(db.reader(), entity, &change.entity_id).await?,
+                    ),
+                }
+            }
+            if everything {
+                let mut services = self.index.services();
+                let docs = load::documents(db, None).await?;
+                services.extend(docs.iter().map(|d| d.service_id.clone()));
+                self.index.replace(&services, docs)?;
+            } else if !touched.is_empty() {
+                let services: Vec<String> = touched.into_iter().collect();
+                let docs = load::documents(db, Some(&services)).await?;
+                self.index.replace(&services, docs)?;
+            }
+            self.seen.store(last, Ordering::SeqCst);
+        }
+    }
+
+    /// Follows the change log until `stop`.
+    pub fn follow(self: Arc<Self>, db: Db, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(FOLLOW_EVERY) => {}
+                }
+                if let Err(e) = self.refresh(&db).await {
+                    tracing::warn!(error = %e, "refreshing the directory index failed; retrying");
+                }
+            }
+        })
+    }
+}
