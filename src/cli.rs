@@ -54,6 +54,29 @@ enum Command {
     /// Write the directory out as files.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Measure performance (prints figures; see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate a large synthetic directory, import it, build the referral index and
+    /// run a fixed, seeded mix of queries against it and against SQLite FTS5 + R*Tree.
+    Directory {
+        /// Services to generate (at about 3/5 as many locations in real towns).
+        #[arg(long, default_value_t = 500_000)]
+        services: usize,
+        /// Queries in the mix.
+        #[arg(long, default_value_t = 10_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Keep the generated files and databases here (default: a temporary folder,
+        /// removed afterwards).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -285,15 +308,20 @@ async fn run(command: Command) -> Result<(), Failure> {
             path,
             skip_invalid,
         }) => import_hsds(&common, &path, skip_invalid).await,
-        Command::Export(ExportCommand::Hsds { common, path }) => {
-            let db = open(&common).await?;
-            let services = crate::directory::service::export(&db, &path)
-                .await
-                .map_err(|e| Failure::Directory(e.to_string()))?;
-            db.close().await;
-            println!("wrote {services} services to {}", path.display());
-            Ok(())
-        }
+        Command::Bench(BenchCommand::Directory {
+            services,
+            queries,
+            seed,
+            work_dir,
+        }) => crate::bench::directory(crate::bench::Options {
+            services,
+            queries,
+            seed,
+            work_dir,
+        })
+        .await
+        .map_err(|e| Failure::Directory(format!("{e:#}"))),
+        Command::Export(ExportCommand::Hsds { common, path }) => export_hsds(&common, &path).await,
         Command::Authz(AuthzCommand::Matrix) => {
             print!("{}", crate::kernel::authz::matrix_markdown());
             Ok(())
@@ -360,6 +388,16 @@ async fn run(command: Command) -> Result<(), Failure> {
             app.run(stop_on_signal()).await.map_err(Failure::Serve)
         }
     }
+}
+
+async fn export_hsds(common: &CommonArgs, path: &std::path::Path) -> Result<(), Failure> {
+    let db = open(common).await?;
+    let services = crate::directory::service::export(&db, path)
+        .await
+        .map_err(|e| Failure::Directory(e.to_string()));
+    db.close().await;
+    println!("wrote {} services to {}", services?, path.display());
+    Ok(())
 }
 
 async fn import_hsds(

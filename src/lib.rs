@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod apidocs;
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod directory;

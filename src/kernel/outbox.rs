@@ -76,7 +76,7 @@ pub async fn append_many(
     ids: &[&str],
     op: ChangeOp,
 ) -> Result<(), sqlx::Error> {
-    const ROWS: usize = 500;
+    const ROWS: usize = 60;
     if ids.is_empty() {
         return Ok(());
     }

@@ -599,3 +599,25 @@ fn import_and_export_hsds_from_the_command_line() {
     let events = String::from_utf8_lossy(&audit.stdout);
     assert!(events.contains("directory.import") && events.contains("directory.export"));
 }
+
+#[test]
+fn the_directory_benchmark_runs_and_agrees_with_its_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = atip()
+        .args(["bench", "directory", "--services", "2000", "--queries", "200", "--work-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    for figure in [
+        "import into SQLite:",
+        "index build from the database:",
+        "atip (tantivy + grid, in process): p50",
+        "SQLite FTS5 + R*Tree (sqlx): p50",
+        "identical result lists: 200/200",
+        "peak memory (whole run):",
+    ] {
+        assert!(stdout.contains(figure), "no {figure:?} in\n{stdout}");
+    }
+}

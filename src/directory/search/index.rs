@@ -304,6 +304,14 @@ impl Index {
         Ok(())
     }
 
+    /// Every indexed document (for comparisons with other engines).
+    pub fn documents(&self) -> Vec<Arc<Doc>> {
+        self.docs
+            .read()
+            .map(|d| d.by_key.iter().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The services with documents in the index.
     pub fn services(&self) -> Vec<String> {
         self.docs
