@@ -121,6 +121,16 @@ pub fn build(
         )
         .route("/admin/audit", get(admin::routes::audit))
         .route("/hsds", get(directory::routes::meta))
+        .route("/find-help", get(directory::pages::find_help))
+        .route(
+            "/find-help/services/{id}",
+            get(directory::pages::public_listing),
+        )
+        .route("/directory/search", get(directory::pages::staff_search))
+        .route(
+            "/directory/services/{id}",
+            get(directory::pages::staff_listing),
+        )
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))

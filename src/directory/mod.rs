@@ -3,6 +3,7 @@
 
 pub mod hsds;
 pub mod model;
+pub mod pages;
 mod publish;
 pub mod routes;
 pub mod search;

@@ -282,3 +282,44 @@ pub async fn export(db: &Db, dir: &Path) -> Result<usize, DirectoryError> {
     .await?;
     Ok(count)
 }
+
+/// The street of a confidential location's address, opened for `principal` (who
+/// must be allowed to see it) and audited as a read in the same transaction.
+pub async fn confidential_street(
+    db: &Db,
+    crypto: &Crypto,
+    principal: &crate::kernel::auth::Principal,
+    address_id: &str,
+) -> Result<Option<String>, DirectoryError> {
+    let Some(address) = tables::get("address") else {
+        return Ok(None);
+    };
+    let Some(cells) = store::where_in(db.reader(), address, "id", &[address_id.to_owned()])
+        .await?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let mut parts = Vec::new();
+    for column in ["address_1", "address_2", "postal_code"] {
+        if let Some(sealed) = dataset::text(address, &cells, column) {
+            parts.push(
+                crypto
+                    .open_field("hsds_address", column, address_id, sealed)
+                    .await?,
+            );
+        }
+    }
+    let event = Event {
+        object_type: Some("hsds_address"),
+        object_id: Some(address_id.to_owned()),
+        ..Event::by(principal, "directory.confidential_address.read")
+    };
+    db.transaction(|tx| {
+        let event = &event;
+        async move { audit::append(tx, event, Outcome::Success).await.map(|_| ()) }.scope_boxed()
+    })
+    .await?;
+    Ok(Some(parts.join(", ")))
+}

@@ -24,13 +24,18 @@ pub enum Action {
     ManageUsers,
     /// Add organizations to the program.
     ManageOrganizations,
+    /// Search the directory with every referral filter and open listings.
+    SearchDirectory,
+    /// See the street of a confidential location (a shelter) in a listing.
+    ReadConfidentialAddress,
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [
+    pub const ALL: [Action; 4] = [
         Self::UseOwnAccount,
         Self::ListOrganizations,
         Self::ReadAuditLog,
+        Self::SearchDirectory,
     ];
 
     /// The stable identifier used for API token scopes.
@@ -42,6 +47,8 @@ impl Action {
             Self::ReadAuditLog => "read-audit-log",
             Self::ManageUsers => "manage-users",
             Self::ManageOrganizations => "manage-organizations",
+            Self::SearchDirectory => "search-directory",
+            Self::ReadConfidentialAddress => "read-confidential-address",
         }
     }
 
@@ -57,6 +64,8 @@ impl Action {
             Self::ReadAuditLog => "read audit log",
             Self::ManageUsers => "manage users",
             Self::ManageOrganizations => "manage organizations",
+            Self::SearchDirectory => "search directory",
+            Self::ReadConfidentialAddress => "read confidential address",
         }
     }
 }
@@ -122,10 +131,19 @@ pub fn roles_allow(roles: &[Role], action: Action) -> bool {
 /// and reads the audit log; by default it has no access to victim records.
 fn allows(role: Role, action: Action) -> bool {
     match action {
-        Action::CompleteSignIn | Action::UseOwnAccount | Action::ListOrganizations => true,
+        // The directory is public data; every staff role may use the full search.
+        Action::CompleteSignIn
+        | Action::UseOwnAccount
+        | Action::ListOrganizations
+        | Action::SearchDirectory => true,
         Action::ReadAuditLog | Action::ManageUsers | Action::ManageOrganizations => {
             matches!(role, Role::SystemAdmin)
         }
+        // Those who send callers to shelters, and those who vet them.
+        Action::ReadConfidentialAddress => matches!(
+            role,
+            Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
+        ),
     }
 }
 
@@ -165,6 +183,18 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/api/docs", Policy::Public),
     // The directory is published to everyone: listed records only, confidential
     // addresses redacted (directory::publish).
+    rule("GET", "/find-help", Policy::Public),
+    rule("GET", "/find-help/services/{id}", Policy::Public),
+    rule(
+        "GET",
+        "/directory/search",
+        Policy::Requires(Action::SearchDirectory),
+    ),
+    rule(
+        "GET",
+        "/directory/services/{id}",
+        Policy::Requires(Action::SearchDirectory),
+    ),
     rule("GET", "/hsds", Policy::Public),
     rule("GET", "/hsds/", Policy::Public),
     rule("GET", "/hsds/services", Policy::Public),

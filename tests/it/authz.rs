@@ -98,6 +98,14 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
     let hsds_ids = [
         ("/hsds/services/", "11111111-aaaa-4111-8111-111111111111"),
         (
+            "/find-help/services/",
+            "11111111-aaaa-4111-8111-111111111111",
+        ),
+        (
+            "/directory/services/",
+            "11111111-aaaa-4111-8111-111111111111",
+        ),
+        (
             "/hsds/organizations/",
             "11111111-1111-4111-8111-111111111111",
         ),

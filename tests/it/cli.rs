@@ -604,12 +604,24 @@ fn import_and_export_hsds_from_the_command_line() {
 fn the_directory_benchmark_runs_and_agrees_with_its_peer() {
     let dir = tempfile::tempdir().unwrap();
     let out = atip()
-        .args(["bench", "directory", "--services", "2000", "--queries", "200", "--work-dir"])
+        .args([
+            "bench",
+            "directory",
+            "--services",
+            "2000",
+            "--queries",
+            "200",
+            "--work-dir",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for figure in [
         "import into SQLite:",
         "index build from the database:",

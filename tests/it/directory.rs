@@ -912,7 +912,88 @@ async fn referral_search_filters_rank_and_stay_fresh(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn search_pages_for_the_public_and_for_staff(backend: Backend) {
+    let app = seeded(backend).await;
+    let (status, html) = app
+        .get_html(
+            "/find-help?q=shelter&city=San+Francisco&state=CA&radius=25",
+            "en",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Emergency shelter for adults") && html.contains("Safe Harbor Shelter"));
+    assert!(html.contains("San Francisco, CA") && html.contains("miles away"));
+    assert!(
+        html.contains("Open now"),
+        "the shelter is open around the clock"
+    );
+    assert!(!html.contains("Hidden Lane"));
+    assert!(
+        !html.contains(">Refer<"),
+        "the public page has no referral action"
+    );
+    let (_, html) = app
+        .get_html("/find-help?q=albergue&city=San+Francisco&state=CA", "es")
+        .await;
+    assert!(html.contains("Busque ayuda") && html.contains("Emergency shelter for adults"));
+    let (status, html) = app
+        .get_html("/find-help?city=Atlantis&state=CA", "en")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("could not find that town"));
+
+    // The public listing: no street for a shelter, ever.
+    let (status, html) = app
+        .get_html(&format!("/find-help/services/{SHELTER_SERVICE}"), "en")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Confidential location") && !html.contains("Hidden Lane"));
+    let (status, _) = app.get_html("/find-help/services/nope", "en").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Staff: every filter, a referral action, and the street for those who send
+    // callers there, audited.
+    let anonymous = app.get("/directory/search").await;
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    let advocate = app
+        .signed_in(atip::kernel::auth::Role::HotlineAdvocate, None)
+        .await;
+    let page = app
+        .get_as(
+            &advocate,
+            "/directory/search?q=shelter&city=San+Francisco&state=CA&language=es&open_24_7=on",
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Emergency shelter for adults") && html.contains(">Refer<"));
+    let listing = app
+        .get_as(&advocate, &format!("/directory/services/{SHELTER_SERVICE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("12 Hidden Lane"), "{listing}");
+    let reads: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'directory.confidential_address.read'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(reads, 1);
+    let analyst = app.signed_in(atip::kernel::auth::Role::Analyst, None).await;
+    let listing = app
+        .get_as(&analyst, &format!("/directory/services/{SHELTER_SERVICE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("Confidential location") && !listing.contains("Hidden Lane"));
+    app.shutdown().await;
+}
+
 crate::on_both_databases! {
+    search_pages_for_the_public_and_for_staff;
     referral_search_filters_rank_and_stay_fresh;
     example_data_imports_cleanly;
     export_import_export_gives_identical_files;
