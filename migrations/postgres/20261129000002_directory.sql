@@ -285,15 +285,26 @@ CREATE TABLE hsds_taxonomy (
     "version" TEXT
 );
 
--- Listing state of each directory organization: applied (public form) -> listed by
--- a curator -> due for re-verification every year. Only listed organizations and
+-- Listing state of each directory organization: applied (public form) -> listed by a
+-- curator (or rejected) -> re-verified every year; a listing not re-verified in time
+-- plus a grace period drops out of public results by itself (no job needed).
+-- Suspended and withdrawn listings are not public. Only listed organizations and
 -- what belongs to them are public.
 CREATE TABLE directory_listings (
-    organization_id  TEXT PRIMARY KEY,
-    status           TEXT NOT NULL CHECK (status IN ('applied', 'listed', 'suspended', 'withdrawn')),
-    last_verified_at BIGINT,
-    created_at       BIGINT NOT NULL,
-    updated_at       BIGINT NOT NULL
+    organization_id       TEXT PRIMARY KEY,
+    status                TEXT NOT NULL CHECK (status IN ('applied', 'listed', 'rejected', 'suspended', 'withdrawn')),
+    last_verified_at      BIGINT,
+    contact_email         TEXT,
+    -- The applicant's references, sealed (they name and reach other people).
+    references_sealed     TEXT,
+    agrees_referrals      BIGINT NOT NULL DEFAULT 0,
+    agrees_warm_transfers BIGINT NOT NULL DEFAULT 0,
+    applied_at            BIGINT,
+    reviewed_by           TEXT,
+    reviewed_at           BIGINT,
+    review_note           TEXT,
+    created_at            BIGINT NOT NULL,
+    updated_at            BIGINT NOT NULL
 );
 CREATE INDEX directory_listings_status ON directory_listings (status, organization_id);
 

@@ -1,6 +1,6 @@
 //! Application state, router assembly and the server's start and stop.
 
-mod guard;
+pub(crate) mod guard;
 mod router;
 mod server;
 
@@ -23,4 +23,5 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     pub crypto: Crypto,
     pub search: std::sync::Arc<crate::directory::search::Search>,
+    pub vetting: crate::directory::model::Vetting,
 }

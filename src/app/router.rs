@@ -66,6 +66,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
 pub struct Limits {
     pub max_body_bytes: usize,
     pub sign_in_per_ip_per_minute: u32,
+    pub vetting: crate::directory::model::Vetting,
 }
 
 pub fn build(
@@ -89,6 +90,7 @@ pub fn build(
         sessions,
         crypto,
         search,
+        vetting: limits.vetting,
     };
     Router::new()
         .merge(api)
@@ -127,6 +129,12 @@ pub fn build(
             get(directory::pages::public_listing),
         )
         .route("/directory/search", get(directory::pages::staff_search))
+        .route(
+            "/directory/apply",
+            get(directory::pages::apply_form).post(directory::pages::apply),
+        )
+        .route("/directory/curate", get(directory::pages::curate))
+        .route("/directory/curate/{id}", post(directory::pages::decide))
         .route(
             "/directory/services/{id}",
             get(directory::pages::staff_listing),

@@ -102,6 +102,10 @@ impl Application {
                 router::Limits {
                     max_body_bytes: config.max_body_bytes,
                     sign_in_per_ip_per_minute: config.sign_in_per_ip_per_minute,
+                    vetting: crate::directory::model::Vetting {
+                        reverify_months: config.directory_reverify_months,
+                        grace_days: config.directory_grace_days,
+                    },
                 },
             ),
             crypto,

@@ -107,6 +107,7 @@ fn queries(n: usize, seed: u64) -> Vec<Query> {
                 sort: Sort::Distance,
                 limit: 20,
                 offset: 0,
+                listed_since: None,
             }
         })
         .collect()

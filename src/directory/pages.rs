@@ -10,14 +10,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::hsds::nest::{Depth, Shape};
+use super::model::{ApplicationForm, Decision, FieldProblem, Standing, Vetting};
 use super::publish::{self, Root};
 use super::search::{self, Filters, Near, Point, Reason, Sort};
 use super::{service, taxonomy};
+use crate::accounts::routes::csrf_of;
 use crate::app::AppState;
+use crate::app::guard::check_form_token;
 use crate::kernel::auth::Principal;
-use crate::kernel::authz::{self, Action, Decision, Resource};
+use crate::kernel::authz::{self, Action, Resource};
 use crate::kernel::i18n::Lang;
 use crate::kernel::places;
+use crate::kernel::time::now_micros;
 use crate::kernel::web::{HtmlError, Shell};
 
 const KM_PER_MILE: f64 = 1.609_344;
@@ -62,6 +66,8 @@ pub struct ResultView {
     pub phone: String,
     pub reasons: Vec<String>,
     pub href: String,
+    /// For staff: the listing's re-verification is overdue or lapsed.
+    pub flag: String,
 }
 
 #[derive(Template)]
@@ -181,6 +187,7 @@ fn query(form: &SearchForm) -> Result<search::Query, &'static str> {
         sort,
         limit: RESULTS_PER_PAGE,
         offset: 0,
+        listed_since: None,
     })
 }
 
@@ -207,7 +214,7 @@ fn reason(r: &Reason, shell: &Shell) -> String {
     }
 }
 
-fn result_view(hit: &search::Hit, staff: bool, shell: &Shell) -> ResultView {
+fn result_view(hit: &search::Hit, staff: bool, vetting: Vetting, shell: &Shell) -> ResultView {
     let doc = &hit.doc;
     let place = match (&doc.city, &doc.state) {
         (Some(c), Some(s)) => format!("{c}, {s}"),
@@ -237,6 +244,11 @@ fn result_view(hit: &search::Hit, staff: bool, shell: &Shell) -> ResultView {
         phone: doc.phone.clone().unwrap_or_default(),
         reasons: hit.reasons.iter().map(|r| reason(r, shell)).collect(),
         href: format!("{base}/{}", doc.service_id),
+        flag: match vetting.standing(doc.verified_at, now_micros()) {
+            Standing::Current => String::new(),
+            Standing::Overdue => shell.tr.t("search-flag-overdue"),
+            Standing::Lapsed => shell.tr.t("search-flag-lapsed"),
+        },
     }
 }
 
@@ -268,7 +280,10 @@ fn search_page(state: &AppState, form: SearchForm, staff: bool) -> Result<Respon
         !form.q.trim().is_empty() || !form.city.trim().is_empty() || !form.service_type.is_empty();
     let (results, total, problem) = if searched {
         match query(&form) {
-            Ok(q) => {
+            Ok(mut q) => {
+                if !staff {
+                    q.listed_since = Some(state.vetting.public_cutoff(now_micros()));
+                }
                 let found = state
                     .search
                     .search(&q)
@@ -276,7 +291,7 @@ fn search_page(state: &AppState, form: SearchForm, staff: bool) -> Result<Respon
                 let results = found
                     .hits
                     .iter()
-                    .map(|h| result_view(h, staff, &shell))
+                    .map(|h| result_view(h, staff, state.vetting, &shell))
                     .collect();
                 (
                     results,
@@ -443,7 +458,7 @@ async fn location_views(
 ) -> Result<Vec<LocationView>, HtmlError> {
     let may_see_streets = principal.is_some_and(|p| {
         authz::authorize(Some(p), Action::ReadConfidentialAddress, Resource::Global)
-            == Decision::Allow
+            == authz::Decision::Allow
     });
     let mut locations = Vec::new();
     for sal in items(service, "service_at_locations") {
@@ -503,7 +518,14 @@ async fn listing(
         root: Depth::Full,
         services: None,
     };
-    let Some(service) = publish::one(&state.db, Root::Service, id, shape)
+    // Staff see every listed organization (lapsed ones flagged); the public only
+    // those verified recently enough.
+    let cutoff = if principal.is_some() {
+        i64::MIN
+    } else {
+        state.vetting.public_cutoff(now_micros())
+    };
+    let Some(service) = publish::one(&state.db, Root::Service, id, shape, cutoff)
         .await
         .map_err(|e| HtmlError::Internal(e.into()))?
     else {
@@ -570,4 +592,249 @@ pub async fn staff_listing(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     listing(&state, &id, Some(&principal)).await
+}
+
+#[derive(Template)]
+#[template(path = "directory/apply.html")]
+struct ApplyPage {
+    shell: Shell,
+    form: ApplicationForm,
+    service_types: Vec<Choice>,
+    problems: Vec<(String, String)>,
+    done: bool,
+}
+
+fn apply_page(
+    form: ApplicationForm,
+    problems: &[FieldProblem],
+    done: bool,
+) -> Result<Response, HtmlError> {
+    let shell = Shell::current();
+    let service_types = terms_of("service-type", shell.lang)
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: form.service_types.contains(&value),
+            value,
+            label,
+        })
+        .collect();
+    let page = ApplyPage {
+        problems: problems
+            .iter()
+            .map(|(field, reason)| ((*field).to_owned(), shell.tr.t(reason)))
+            .collect(),
+        service_types,
+        form,
+        done,
+        shell,
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
+}
+
+/// The public application form for organizations that want to be listed.
+pub async fn apply_form() -> Result<Response, HtmlError> {
+    apply_page(ApplicationForm::default(), &[], false)
+}
+
+/// Parses the form's body (repeated `service_type` and `language` keys).
+fn application_form(body: &[u8]) -> ApplicationForm {
+    let mut form = ApplicationForm::default();
+    for (key, value) in form_urlencoded::parse(body) {
+        let value = value.into_owned();
+        match key.as_ref() {
+            "name" => form.name = value,
+            "description" => form.description = value,
+            "email" => form.email = value,
+            "website" => form.website = value,
+            "phone" => form.phone = value,
+            "city" => form.city = value,
+            "state" => form.state = value,
+            "service_type" => form.service_types.push(value),
+            "language" => form.languages.push(value),
+            "agrees_referrals" => form.agrees_referrals = true,
+            "agrees_warm_transfers" => form.agrees_warm_transfers = true,
+            "references" => form.references = value,
+            _ => {}
+        }
+    }
+    form
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, HtmlError> {
+    let form = application_form(&body);
+    let shipped: Vec<String> = terms_of("service-type", Lang::En)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let parsed = form.parse(
+        |t| shipped.iter().any(|s| s == t),
+        |city, st| places::find(city, st).map(|p| (p.latitude, p.longitude)),
+    );
+    match parsed {
+        Err(problems) => apply_page(form, &problems, false),
+        Ok(application) => {
+            service::apply(&state.db, &state.crypto, &application)
+                .await
+                .map_err(|e| HtmlError::Internal(e.into()))?;
+            apply_page(ApplicationForm::default(), &[], true)
+        }
+    }
+}
+
+pub struct QueueView {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub standing: String,
+    pub verified: String,
+    pub applied: String,
+    pub contact: String,
+    pub agreements: String,
+    pub references: String,
+    pub note: String,
+    pub decisions: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "directory/curate.html")]
+struct CuratePage {
+    shell: Shell,
+    csrf: String,
+    items: Vec<QueueView>,
+    problem: Option<String>,
+    status_problem: bool,
+}
+
+fn date(micros: Option<i64>) -> String {
+    micros
+        .and_then(|m| jiff::Timestamp::from_microsecond(m).ok())
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+async fn curate_page(
+    state: &AppState,
+    principal: &Principal,
+    problem: Option<String>,
+) -> Result<Response, HtmlError> {
+    let shell = Shell::current();
+    let items = service::curation_queue(&state.db, &state.crypto, principal)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?;
+    let now = now_micros();
+    let items = items
+        .into_iter()
+        .map(|item| {
+            let l = item.listing;
+            let standing = match (
+                l.status.as_str(),
+                state.vetting.standing(l.last_verified_at, now),
+            ) {
+                ("listed", Standing::Overdue) => shell.tr.t("search-flag-overdue"),
+                ("listed", Standing::Lapsed) => shell.tr.t("search-flag-lapsed"),
+                _ => String::new(),
+            };
+            let decisions = [
+                Decision::Approve,
+                Decision::Reject,
+                Decision::Verify,
+                Decision::Suspend,
+                Decision::Relist,
+            ]
+            .into_iter()
+            .filter(|d| d.next(&l.status).is_some())
+            .map(|d| (d.as_str(), shell.tr.t(&format!("curate-{}", d.as_str()))))
+            .collect();
+            let mut agreements = Vec::new();
+            if l.agrees_referrals != 0 {
+                agreements.push(shell.tr.t("search-accepts-referrals"));
+            }
+            if l.agrees_warm_transfers != 0 {
+                agreements.push(shell.tr.t("search-warm-transfers"));
+            }
+            QueueView {
+                status: shell.tr.t(&format!("curate-status-{}", l.status)),
+                name: l.name.unwrap_or_default(),
+                standing,
+                verified: date(l.last_verified_at),
+                applied: date(l.applied_at),
+                contact: l.contact_email.unwrap_or_default(),
+                agreements: agreements.join(", "),
+                references: item.references,
+                note: l.review_note.unwrap_or_default(),
+                decisions,
+                id: l.organization_id,
+            }
+        })
+        .collect();
+    let page = CuratePage {
+        csrf: csrf_of(principal),
+        status_problem: problem.is_some(),
+        items,
+        problem,
+        shell,
+    };
+    let status = if page.status_problem {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
+}
+
+/// The curators' queue: applications to review, listings due for re-verification.
+pub async fn curate(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Response, HtmlError> {
+    curate_page(&state, &principal, None).await
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<DecisionForm>,
+) -> Result<Response, HtmlError> {
+    check_form_token(&state, &principal, &form.csrf).await?;
+    let Some(decision) = Decision::parse(&form.decision) else {
+        return curate_page(
+            &state,
+            &principal,
+            Some(Shell::current().tr.t("curate-problem-decision")),
+        )
+        .await;
+    };
+    let note: String = form.note.trim().chars().take(1_000).collect();
+    match service::decide(&state.db, &principal, &id, decision, &note).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/directory/curate").into_response()),
+        Err(service::DecideError::NotFound) => Err(HtmlError::NotFound),
+        Err(service::DecideError::NotApplicable { .. }) => {
+            curate_page(
+                &state,
+                &principal,
+                Some(Shell::current().tr.t("curate-problem-decision")),
+            )
+            .await
+        }
+        Err(service::DecideError::Directory(e)) => Err(HtmlError::Internal(e.into())),
+    }
 }

@@ -12,7 +12,8 @@ use super::hsds::tables::{self, Table};
 use super::store::{self, Bound, Filter};
 use crate::kernel::db::Db;
 
-const LISTED: &str = "SELECT organization_id FROM directory_listings WHERE status = 'listed'";
+/// Listed organizations verified recently enough (a `?` for the cutoff).
+const LISTED: &str = "SELECT organization_id FROM directory_listings WHERE status = 'listed' AND last_verified_at >= ?";
 
 /// The largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 500;
@@ -39,13 +40,14 @@ impl Root {
     }
 
     /// Only what belongs to a listed organization is public; taxonomies always are.
-    fn public(self, filter: &mut Filter) {
+    fn public(self, filter: &mut Filter, cutoff: i64) {
+        let cutoff = vec![Bound::Int(cutoff)];
         match self {
-            Self::Service => filter.and(&format!("\"organization_id\" IN ({LISTED})"), vec![]),
-            Self::Organization => filter.and(&format!("\"id\" IN ({LISTED})"), vec![]),
+            Self::Service => filter.and(&format!("\"organization_id\" IN ({LISTED})"), cutoff),
+            Self::Organization => filter.and(&format!("\"id\" IN ({LISTED})"), cutoff),
             Self::ServiceAtLocation => filter.and(
                 &format!("\"service_id\" IN (SELECT \"id\" FROM hsds_service WHERE \"organization_id\" IN ({LISTED}))"),
-                vec![],
+                cutoff,
             ),
             Self::Taxonomy | Self::TaxonomyTerm => {}
         }
@@ -69,6 +71,8 @@ pub struct Query {
     /// The referral search's answer, best first: only these ids, in this order, each
     /// with its distance from the caller.
     pub ranked: Option<Vec<(String, Option<f64>)>>,
+    /// Listings verified before this (microseconds) are no longer public.
+    pub public_cutoff: i64,
 }
 
 /// One page, with the HSDS paging fields (named by the specification).
@@ -127,7 +131,7 @@ fn like(text: &str) -> String {
 
 fn filter(root: Root, q: &Query) -> Filter {
     let mut f = Filter::default();
-    root.public(&mut f);
+    root.public(&mut f, q.public_cutoff);
     // The object itself, or (for a service at a location) its service, carries the
     // attribute.
     let tagged = |inner: &str| match root {
@@ -216,6 +220,60 @@ fn filter(root: Root, q: &Query) -> Filter {
     f
 }
 
+/// One page of the referral search's ranked ids, public records only, in its order.
+#[allow(clippy::too_many_arguments)] // One step of `list`, split out for length.
+async fn ranked_page(
+    db: &Db,
+    root: Root,
+    table: &'static tables::Table,
+    q: &Query,
+    ranked: &[(String, Option<f64>)],
+    offset: i64,
+    per_page: u32,
+    distances: &mut std::collections::HashMap<String, Option<f64>>,
+) -> Result<store::Page, PublishError> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(ranked.len());
+    let end = (start + per_page as usize).min(ranked.len());
+    let wanted: Vec<String> = ranked[start..end]
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    distances.extend(ranked[start..end].iter().cloned());
+    // Still only public records, in the search's order.
+    let mut f = filter(
+        root,
+        &Query {
+            public_cutoff: q.public_cutoff,
+            ..Query::default()
+        },
+    );
+    let marks = vec!["?"; wanted.len()].join(", ");
+    f.and(
+        &format!("\"id\" IN ({marks})"),
+        wanted.iter().map(|w| Bound::text(w)).collect(),
+    );
+    let mut page = if wanted.is_empty() {
+        store::Page {
+            total: 0,
+            rows: Vec::new(),
+        }
+    } else {
+        store::page(db.reader(), table, &f, i64::from(per_page), 0).await?
+    };
+    page.rows.sort_by_key(|c| {
+        let id = c
+            .first()
+            .cloned()
+            .flatten()
+            .and_then(|c| c.as_text().map(str::to_owned));
+        wanted.iter().position(|w| Some(w) == id.as_ref())
+    });
+    page.total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
+    Ok(page)
+}
+
 /// One page of public `root` objects, each assembled to `shape`.
 pub async fn list(db: &Db, root: Root, q: &Query, shape: Shape) -> Result<Page, PublishError> {
     let Some(table) = tables::get(root.table()) else {
@@ -236,40 +294,7 @@ pub async fn list(db: &Db, root: Root, q: &Query, shape: Shape) -> Result<Page, 
             .await?
         }
         Some(ranked) => {
-            let start = usize::try_from(offset)
-                .unwrap_or(usize::MAX)
-                .min(ranked.len());
-            let end = (start + per_page as usize).min(ranked.len());
-            let wanted: Vec<String> = ranked[start..end]
-                .iter()
-                .map(|(id, _)| id.clone())
-                .collect();
-            distances.extend(ranked[start..end].iter().cloned());
-            // Still only public records, in the search's order.
-            let mut f = filter(root, &Query::default());
-            let marks = vec!["?"; wanted.len()].join(", ");
-            f.and(
-                &format!("\"id\" IN ({marks})"),
-                wanted.iter().map(|w| Bound::text(w)).collect(),
-            );
-            let mut page = if wanted.is_empty() {
-                store::Page {
-                    total: 0,
-                    rows: Vec::new(),
-                }
-            } else {
-                store::page(db.reader(), table, &f, i64::from(per_page), 0).await?
-            };
-            page.rows.sort_by_key(|c| {
-                let id = c
-                    .first()
-                    .cloned()
-                    .flatten()
-                    .and_then(|c| c.as_text().map(str::to_owned));
-                wanted.iter().position(|w| Some(w) == id.as_ref())
-            });
-            page.total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
-            page
+            ranked_page(db, root, table, q, ranked, offset, per_page, &mut distances).await?
         }
     };
     let total_pages = (found.total + i64::from(per_page) - 1) / i64::from(per_page);
@@ -316,15 +341,18 @@ pub async fn list(db: &Db, root: Root, q: &Query, shape: Shape) -> Result<Page, 
 }
 
 /// One public object by id, assembled to `shape`.
+/// `public_cutoff` as in [`Query`]; `i64::MIN` shows every listed organization.
 pub async fn one(
     db: &Db,
     root: Root,
     id: &str,
     shape: Shape,
+    public_cutoff: i64,
 ) -> Result<Option<Json>, PublishError> {
     let q = Query {
         page: 1,
         per_page: 1,
+        public_cutoff,
         ..Query::default()
     };
     let Some(table) = tables::get(root.table()) else {

@@ -177,6 +177,7 @@ impl ListParams {
             modified_after,
             postcode: self.postcode.clone().filter(|p| !p.trim().is_empty()),
             ranked: None,
+            public_cutoff: i64::MIN,
         })
     }
 
@@ -298,6 +299,7 @@ impl ListParams {
             sort,
             limit: usize::MAX,
             offset: 0,
+            listed_since: None,
         })
     }
 }
@@ -415,6 +417,13 @@ const REFERRAL_PARAMS: &[&str] = &[
     "sort",
 ];
 
+/// Listings verified before this are no longer public.
+fn public_cutoff(state: &AppState) -> i64 {
+    state
+        .vetting
+        .public_cutoff(crate::kernel::time::now_micros())
+}
+
 fn flat() -> Shape {
     Shape {
         root: Depth::Flat,
@@ -438,9 +447,11 @@ async fn answer(
     trim: fn(Value) -> Value,
 ) -> Result<Response, ApiError> {
     let mut query = params.query()?;
+    query.public_cutoff = public_cutoff(&state);
     publish::check_taxonomy(&state.db, &query).await?;
     if matches!(root, Root::Service | Root::ServiceAtLocation) && params.uses_referral_search() {
-        let referral = params.referral_query(query.taxonomy_term_id.as_deref())?;
+        let mut referral = params.referral_query(query.taxonomy_term_id.as_deref())?;
+        referral.listed_since = Some(query.public_cutoff);
         query.ranked = Some(ranked(
             &state,
             root,
@@ -558,7 +569,16 @@ pub async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    found(publish::one(&state.db, Root::Service, &id, full(None)).await)
+    found(
+        publish::one(
+            &state.db,
+            Root::Service,
+            &id,
+            full(None),
+            public_cutoff(&state),
+        )
+        .await,
+    )
 }
 
 /// Organizations (`full=true` nests them, `full_service=true` nests their services too).
@@ -599,7 +619,16 @@ pub async fn organization(
     } else {
         Depth::Flat
     };
-    found(publish::one(&state.db, Root::Organization, &id, full(Some(services))).await)
+    found(
+        publish::one(
+            &state.db,
+            Root::Organization,
+            &id,
+            full(Some(services)),
+            public_cutoff(&state),
+        )
+        .await,
+    )
 }
 
 /// Services at locations (`full=true` nests the location and service).
@@ -627,7 +656,16 @@ pub async fn service_at_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    found(publish::one(&state.db, Root::ServiceAtLocation, &id, full(None)).await)
+    found(
+        publish::one(
+            &state.db,
+            Root::ServiceAtLocation,
+            &id,
+            full(None),
+            public_cutoff(&state),
+        )
+        .await,
+    )
 }
 
 /// Taxonomies.
@@ -649,7 +687,16 @@ pub async fn taxonomy(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    found(publish::one(&state.db, Root::Taxonomy, &id, full(None)).await)
+    found(
+        publish::one(
+            &state.db,
+            Root::Taxonomy,
+            &id,
+            full(None),
+            public_cutoff(&state),
+        )
+        .await,
+    )
 }
 
 /// Taxonomy terms.
@@ -671,5 +718,14 @@ pub async fn taxonomy_term(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    found(publish::one(&state.db, Root::TaxonomyTerm, &id, full(None)).await)
+    found(
+        publish::one(
+            &state.db,
+            Root::TaxonomyTerm,
+            &id,
+            full(None),
+            public_cutoff(&state),
+        )
+        .await,
+    )
 }

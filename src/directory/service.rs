@@ -9,7 +9,8 @@ use super::hsds::dataset::{self, Cells, Dataset};
 use super::hsds::tables::{self, REDACTED};
 use super::hsds::value::Cell;
 use super::hsds::{check, tabular};
-use super::model::{ImportReport, Problem};
+use super::model::{Application, Decision, ImportReport, Problem};
+use super::search;
 use super::store;
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
@@ -322,4 +323,273 @@ pub async fn confidential_street(
     })
     .await?;
     Ok(Some(parts.join(", ")))
+}
+
+/// Why a curator's decision was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    #[error("no listing has this organization id")]
+    NotFound,
+    #[error("a {from} listing cannot be {decision}d")]
+    NotApplicable {
+        from: String,
+        decision: &'static str,
+    },
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+}
+
+impl From<sqlx::Error> for DecideError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Directory(e.into())
+    }
+}
+
+impl Retryable for DecideError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, Self::Directory(e) if e.is_retryable())
+    }
+}
+
+/// The HSDS rows of an application, under a new organization id.
+fn application_rows(application: &Application) -> (String, Dataset) {
+    let new_id = || uuid::Uuid::now_v7().to_string();
+    let (org_id, service_id, location_id, sal_id) = (new_id(), new_id(), new_id(), new_id());
+    let mut data = Dataset::default();
+    let origin: std::sync::Arc<str> = std::sync::Arc::from("application");
+    let mut add = |table: &str, values: Vec<(&str, Cell)>| {
+        let Some(t) = tables::get(table) else { return };
+        let mut cells: Cells = vec![None; t.fields.len()];
+        for (column, value) in values {
+            dataset::set(t, &mut cells, column, Some(value));
+        }
+        data.merge(t, cells, (&origin, 1));
+    };
+    let text = |v: &str| Cell::Text(v.to_owned());
+    let mut organization = vec![
+        ("id", text(&org_id)),
+        ("name", text(&application.name)),
+        ("description", text(&application.description)),
+        ("email", text(&application.email)),
+    ];
+    if let Some(website) = &application.website {
+        organization.push(("website", text(website)));
+    }
+    add("organization", organization);
+    add(
+        "service",
+        vec![
+            ("id", text(&service_id)),
+            ("organization_id", text(&org_id)),
+            ("name", text(&application.name)),
+            ("description", text(&application.description)),
+            ("email", text(&application.email)),
+            ("status", text("active")),
+        ],
+    );
+    add(
+        "location",
+        vec![
+            ("id", text(&location_id)),
+            ("location_type", text("physical")),
+            ("organization_id", text(&org_id)),
+            (
+                "name",
+                text(&format!("{}, {}", application.city, application.state)),
+            ),
+            ("latitude", Cell::Number(application.latitude)),
+            ("longitude", Cell::Number(application.longitude)),
+        ],
+    );
+    add(
+        "service_at_location",
+        vec![
+            ("id", text(&sal_id)),
+            ("service_id", text(&service_id)),
+            ("location_id", text(&location_id)),
+        ],
+    );
+    add(
+        "phone",
+        vec![
+            ("id", text(&new_id())),
+            ("service_id", text(&service_id)),
+            ("number", text(&application.phone)),
+            ("type", text("voice")),
+        ],
+    );
+    for code in &application.languages {
+        add(
+            "language",
+            vec![
+                ("id", text(&new_id())),
+                ("service_id", text(&service_id)),
+                ("code", text(code)),
+            ],
+        );
+    }
+    let mut terms = application.service_types.clone();
+    if application.agrees_referrals {
+        terms.push(search::index::feature::HOTLINE_REFERRALS.to_owned());
+    }
+    if application.agrees_warm_transfers {
+        terms.push(search::index::feature::WARM_TRANSFERS.to_owned());
+    }
+    for term in &terms {
+        add(
+            "attribute",
+            vec![
+                ("id", text(&new_id())),
+                ("link_id", text(&service_id)),
+                ("link_entity", text("service")),
+                ("taxonomy_term_id", text(term)),
+            ],
+        );
+    }
+    (org_id, data)
+}
+
+/// Stores an application as unlisted HSDS records (an organization, one service with
+/// the kinds of service it offers, a location at the town's center, its phone and
+/// languages) and a listing awaiting review. Nothing of it is public until a curator
+/// approves it.
+pub async fn apply(
+    db: &Db,
+    crypto: &Crypto,
+    application: &Application,
+) -> Result<String, DirectoryError> {
+    let (org_id, data) = application_rows(application);
+    let references = crypto
+        .seal(
+            Scope::System,
+            "directory_listings",
+            "references_sealed",
+            &org_id,
+            &application.references,
+        )
+        .await?;
+    let now = now_micros();
+    let event = Event {
+        action: "directory.apply",
+        object_type: Some("organization"),
+        object_id: Some(org_id.clone()),
+        ..Event::default()
+    };
+    db.transaction(|tx| {
+        let (data, references, event, org_id, application) =
+            (&data, &references, &event, &org_id, application);
+        async move {
+            for table in tables::all() {
+                let rows: Vec<&Cells> = data.rows(&table.name).map(|(_, c)| c).collect();
+                store::upsert(tx, table, &rows).await?;
+            }
+            store::insert_application(
+                tx,
+                org_id,
+                &application.email,
+                references,
+                (
+                    application.agrees_referrals,
+                    application.agrees_warm_transfers,
+                ),
+                now,
+            )
+            .await?;
+            audit::append(tx, event, Outcome::Success).await?;
+            Ok::<_, DirectoryError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(org_id)
+}
+
+/// Applies a curator's decision to a listing, audited as theirs; the search index
+/// follows through the change log.
+pub async fn decide(
+    db: &Db,
+    curator: &crate::kernel::auth::Principal,
+    organization_id: &str,
+    decision: Decision,
+    note: &str,
+) -> Result<(), DecideError> {
+    let now = now_micros();
+    let event = Event {
+        object_type: Some("organization"),
+        object_id: Some(organization_id.to_owned()),
+        detail: Some(format!("decision={}", decision.as_str())),
+        ..Event::by(curator, "directory.listing.decide")
+    };
+    let reviewer = curator.id.to_string();
+    db.transaction(|tx| {
+        let (event, reviewer) = (&event, &reviewer);
+        async move {
+            let from = store::listing_status(tx, organization_id)
+                .await?
+                .ok_or(DecideError::NotFound)?;
+            let to = decision.next(&from).ok_or(DecideError::NotApplicable {
+                from: from.clone(),
+                decision: decision.as_str(),
+            })?;
+            let verified = decision.verifies().then_some(now);
+            store::set_listing_status(tx, organization_id, to, verified, reviewer, note, now)
+                .await?;
+            outbox::append(tx, "directory.listing", organization_id, ChangeOp::Update).await?;
+            audit::append(tx, event, Outcome::Success).await?;
+            Ok::<_, DecideError>(())
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// A listing as curators see it, references opened.
+pub struct QueueItem {
+    pub listing: store::Listing,
+    pub references: String,
+}
+
+/// The curators' queue; opening the sealed references is audited once per view.
+pub async fn curation_queue(
+    db: &Db,
+    crypto: &Crypto,
+    curator: &crate::kernel::auth::Principal,
+) -> Result<Vec<QueueItem>, DirectoryError> {
+    let listings = store::curation_queue(db.reader(), 500).await?;
+    let mut items = Vec::with_capacity(listings.len());
+    let mut opened = 0;
+    for listing in listings {
+        let references = match (&listing.references_sealed, listing.status.as_str()) {
+            (Some(sealed), "applied") => {
+                opened += 1;
+                crypto
+                    .open_field(
+                        "directory_listings",
+                        "references_sealed",
+                        &listing.organization_id,
+                        sealed,
+                    )
+                    .await?
+            }
+            _ => String::new(),
+        };
+        items.push(QueueItem {
+            listing,
+            references,
+        });
+    }
+    if opened > 0 {
+        let event = Event {
+            object_type: Some("directory_listings"),
+            detail: Some(format!("applications={opened}")),
+            ..Event::by(curator, "directory.applications.read")
+        };
+        db.transaction(|tx| {
+            let event = &event;
+            async move { audit::append(tx, event, Outcome::Success).await.map(|_| ()) }
+                .scope_boxed()
+        })
+        .await?;
+    }
+    Ok(items)
 }

@@ -337,3 +337,93 @@ pub async fn services_touched(
         .await
         .map(|ids| ids.into_iter().flatten().collect())
 }
+
+/// Records an application to be listed.
+pub async fn insert_application(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    contact_email: &str,
+    references_sealed: &str,
+    agrees: (bool, bool),
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO directory_listings (organization_id, status, contact_email, references_sealed, agrees_referrals, agrees_warm_transfers, applied_at, created_at, updated_at) \
+         VALUES ($1, 'applied', $2, $3, $4, $5, $6, $6, $6)",
+    )
+    .bind(organization_id)
+    .bind(contact_email)
+    .bind(references_sealed)
+    .bind(i64::from(agrees.0))
+    .bind(i64::from(agrees.1))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A listing's status, read inside the deciding transaction.
+pub async fn listing_status(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM directory_listings WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Moves a listing to `status`; `verified_at` when the decision verified it.
+pub async fn set_listing_status(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    status: &str,
+    verified_at: Option<i64>,
+    reviewer: &str,
+    note: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE directory_listings SET status = $1, last_verified_at = COALESCE($2, last_verified_at), \
+         reviewed_by = $3, reviewed_at = $4, review_note = $5, updated_at = $4 WHERE organization_id = $6",
+    )
+    .bind(status)
+    .bind(verified_at)
+    .bind(reviewer)
+    .bind(now)
+    .bind(note)
+    .bind(organization_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One listing in the curators' queue.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Listing {
+    pub organization_id: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub last_verified_at: Option<i64>,
+    pub contact_email: Option<String>,
+    pub references_sealed: Option<String>,
+    pub agrees_referrals: i64,
+    pub agrees_warm_transfers: i64,
+    pub applied_at: Option<i64>,
+    pub review_note: Option<String>,
+}
+
+/// Applications, then listings verified longest ago, then suspended ones.
+pub async fn curation_queue(pool: &AnyPool, limit: i64) -> Result<Vec<Listing>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.organization_id, o.\"name\" AS name, l.status, l.last_verified_at, l.contact_email, l.references_sealed, \
+         l.agrees_referrals, l.agrees_warm_transfers, l.applied_at, l.review_note \
+         FROM directory_listings l LEFT JOIN hsds_organization o ON o.\"id\" = l.organization_id \
+         WHERE l.status IN ('applied', 'listed', 'suspended') \
+         ORDER BY CASE l.status WHEN 'applied' THEN 0 WHEN 'listed' THEN 1 ELSE 2 END, \
+         COALESCE(l.last_verified_at, l.applied_at, 0), l.organization_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -28,6 +28,8 @@ pub enum Action {
     SearchDirectory,
     /// See the street of a confidential location (a shelter) in a listing.
     ReadConfidentialAddress,
+    /// Review applications and re-verify, suspend or relist directory listings.
+    CurateDirectory,
 }
 
 impl Action {
@@ -49,6 +51,7 @@ impl Action {
             Self::ManageOrganizations => "manage-organizations",
             Self::SearchDirectory => "search-directory",
             Self::ReadConfidentialAddress => "read-confidential-address",
+            Self::CurateDirectory => "curate-directory",
         }
     }
 
@@ -66,6 +69,7 @@ impl Action {
             Self::ManageOrganizations => "manage organizations",
             Self::SearchDirectory => "search directory",
             Self::ReadConfidentialAddress => "read confidential address",
+            Self::CurateDirectory => "curate directory",
         }
     }
 }
@@ -140,6 +144,7 @@ fn allows(role: Role, action: Action) -> bool {
             matches!(role, Role::SystemAdmin)
         }
         // Those who send callers to shelters, and those who vet them.
+        Action::CurateDirectory => matches!(role, Role::DirectoryCurator),
         Action::ReadConfidentialAddress => matches!(
             role,
             Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
@@ -184,6 +189,19 @@ pub const ROUTES: &[RouteRule] = &[
     // The directory is published to everyone: listed records only, confidential
     // addresses redacted (directory::publish).
     rule("GET", "/find-help", Policy::Public),
+    // Anyone may apply to be listed; nothing is published before a curator approves.
+    rule("GET", "/directory/apply", Policy::Public),
+    rule("POST", "/directory/apply", Policy::Public),
+    rule(
+        "GET",
+        "/directory/curate",
+        Policy::Requires(Action::CurateDirectory),
+    ),
+    rule(
+        "POST",
+        "/directory/curate/{id}",
+        Policy::Requires(Action::CurateDirectory),
+    ),
     rule("GET", "/find-help/services/{id}", Policy::Public),
     rule(
         "GET",

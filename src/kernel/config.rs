@@ -52,6 +52,11 @@ pub struct Config {
     /// The master key file (created with mode 0600 if missing); default
     /// `master.key` in the data folder. Keep a copy apart from database backups.
     pub master_key_file: Option<PathBuf>,
+    /// A directory listing must be re-verified this many months after its last check.
+    pub directory_reverify_months: u32,
+    /// Days after the re-verification is due before an unverified listing drops out
+    /// of public results (it stays, flagged, in the staff search).
+    pub directory_grace_days: u32,
     /// Set by `atip demo`, never by configuration: every page then says it is a demo.
     #[serde(skip)]
     pub demo: bool,
@@ -85,6 +90,8 @@ impl Default for Config {
             require_mfa: true,
             sign_in_per_ip_per_minute: 20,
             master_key_file: None,
+            directory_reverify_months: 12,
+            directory_grace_days: 60,
             demo: false,
         }
     }
@@ -109,6 +116,8 @@ const KEYS: &[&str] = &[
     "require_mfa",
     "sign_in_per_ip_per_minute",
     "master_key_file",
+    "directory_reverify_months",
+    "directory_grace_days",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.

@@ -181,6 +181,34 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
             }
             request.form(&form).send().await.unwrap().status()
         }
+        ("POST", "/directory/apply") => {
+            let form = [
+                ("name", "Matrix Shelter"),
+                ("description", "Beds for survivors"),
+                ("email", "intake@matrix.example.org"),
+                ("phone", "+1 512 555 0100"),
+                ("city", "Austin"),
+                ("state", "TX"),
+                ("service_type", "ae249c41-2483-5fff-8956-a3be8d55984d"),
+                ("references", "Two partners"),
+            ];
+            app.client
+                .post(app.url(path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+        ("POST", p) if p.starts_with("/directory/curate/") => {
+            let mut request = app.client.post(app.url(path));
+            let mut form = vec![("csrf", String::new()), ("decision", "verify".to_owned())];
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+                form[0].1.clone_from(&session.csrf);
+            }
+            request.form(&form).send().await.unwrap().status()
+        }
         ("POST", "/sign-in/mfa" | "/account/mfa" | "/sign-out") => {
             let mut request = app.client.post(app.url(path));
             let mut form = vec![("csrf", String::new()), ("code", "000000".to_owned())];

@@ -992,7 +992,220 @@ async fn search_pages_for_the_public_and_for_staff(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn organizations_apply_curators_list_and_unverified_listings_lapse(backend: Backend) {
+    let app = seeded(backend).await;
+    let (status, html) = app.get_html("/directory/apply", "en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Apply to be listed"));
+    let listings = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM directory_listings")
+                .fetch_one(db.reader())
+                .await
+                .unwrap()
+        }
+    };
+    let before = listings(&app).await;
+    let bad = [
+        ("name", ""),
+        ("email", "nobody"),
+        ("city", "Atlantis"),
+        ("state", "CA"),
+    ];
+    let response = app
+        .client
+        .post(app.url("/directory/apply"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Organization name") && html.contains("is not an email address"));
+    assert_eq!(
+        listings(&app).await,
+        before,
+        "a refused application stores nothing"
+    );
+    let good = [
+        ("name", "Oakland Refuge"),
+        ("description", "Emergency beds for adult survivors."),
+        ("email", "intake@refuge.example.org"),
+        ("phone", "+1 510 555 0199"),
+        ("city", "Oakland"),
+        ("state", "CA"),
+        ("service_type", SHELTER_TERM),
+        ("language", "es"),
+        ("agrees_referrals", "on"),
+        ("references", "Bay Legal Aid, Ana Ruiz, 510 555 0111"),
+    ];
+    let response = app
+        .client
+        .post(app.url("/directory/apply"))
+        .form(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("Thank you"));
+    let org: String = sqlx::query_scalar(
+        "SELECT organization_id FROM directory_listings WHERE status = 'applied'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    // Not public before review; the references are sealed.
+    let (status, _) = app.get_json(&format!("/hsds/organizations/{org}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let sealed: String = sqlx::query_scalar(
+        "SELECT references_sealed FROM directory_listings WHERE organization_id = $1",
+    )
+    .bind(&org)
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert!(!sealed.contains("Ana Ruiz"));
+
+    let curator = app
+        .signed_in(atip::kernel::auth::Role::DirectoryCurator, None)
+        .await;
+    let queue = app
+        .get_as(&curator, "/directory/curate")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        queue.contains("Oakland Refuge") && queue.contains("Ana Ruiz"),
+        "{queue}"
+    );
+    let decide = |session: crate::helpers::Session, decision: &'static str, org: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url(&format!("/directory/curate/{org}")))
+                .header("cookie", &session.cookie)
+                .form(&[
+                    ("csrf", session.csrf.as_str()),
+                    ("decision", decision),
+                    ("note", "references checked"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let advocate = app
+        .signed_in(atip::kernel::auth::Role::HotlineAdvocate, None)
+        .await;
+    assert_eq!(
+        decide(advocate, "approve", org.clone()).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        decide(curator.clone(), "approve", org.clone()).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        decide(curator.clone(), "approve", org.clone()).await,
+        StatusCode::CONFLICT,
+        "already listed"
+    );
+    let decided: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'directory.listing.decide'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(decided, 1);
+    let service: String =
+        sqlx::query_scalar("SELECT id FROM hsds_service WHERE organization_id = $1")
+            .bind(&org)
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    // Listed: public, and searchable with what it agreed to.
+    found_within(
+        &app,
+        "/hsds/services?lat=37.8044&lng=-122.2712&radius_km=5&accepts_referrals=true&language=es",
+        &service,
+    )
+    .await;
+
+    // A year and a grace period without re-verification: out of public results,
+    // still visible to staff, flagged.
+    let long_ago = atip::kernel::time::now_micros() - 500 * 24 * 3600 * 1_000_000;
+    let db = app.db.clone();
+    let org_id = org.clone();
+    db.transaction(|tx| {
+        let org_id = org_id.clone();
+        Box::pin(async move {
+            sqlx::query(
+                "UPDATE directory_listings SET last_verified_at = $1 WHERE organization_id = $2",
+            )
+            .bind(long_ago)
+            .bind(&org_id)
+            .execute(&mut *tx)
+            .await?;
+            atip::kernel::outbox::append(
+                tx,
+                "directory.listing",
+                &org_id,
+                atip::kernel::outbox::ChangeOp::Update,
+            )
+            .await
+            .map(|_| ())
+        })
+    })
+    .await
+    .unwrap();
+    // The index follows the change log; the public page drops the listing once it has.
+    let start = std::time::Instant::now();
+    loop {
+        let (_, html) = app
+            .get_html("/find-help?q=refuge&city=Oakland&state=CA", "en")
+            .await;
+        if !html.contains("Oakland Refuge") {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "the lapsed listing stayed public"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, page) = app
+        .get_json("/hsds/services?lat=37.8044&lng=-122.2712&radius_km=5")
+        .await;
+    assert!(
+        !page.to_string().contains(&service),
+        "the HSDS API drops it too"
+    );
+    let (status, _) = app.get_json(&format!("/hsds/services/{service}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let staff = app
+        .get_as(&curator, "/directory/search?q=refuge&city=Oakland&state=CA")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        staff.contains("Oakland Refuge") && staff.contains("Not verified"),
+        "{staff}"
+    );
+    // Verified again: public again.
+    assert_eq!(
+        decide(curator.clone(), "verify", org.clone()).await,
+        StatusCode::SEE_OTHER
+    );
+    found_within(&app, "/hsds/services?search=refuge", &service).await;
+    app.shutdown().await;
+}
+
 crate::on_both_databases! {
+    organizations_apply_curators_list_and_unverified_listings_lapse;
     search_pages_for_the_public_and_for_staff;
     referral_search_filters_rank_and_stay_fresh;
     example_data_imports_cleanly;

@@ -523,6 +523,11 @@ impl Index {
 /// and the reasons for a result that passes them.
 fn judge(doc: Arc<Doc>, score: f32, q: &Query, text: Option<&str>, now: Timestamp) -> Option<Hit> {
     let f = &q.filters;
+    if let Some(since) = q.listed_since
+        && doc.verified_at.is_none_or(|v| v < since)
+    {
+        return None;
+    }
     let mut reasons = Vec::new();
     let mut distance = None;
     if let Some(near) = &q.near {

@@ -216,6 +216,9 @@ pub struct Query {
     pub sort: Sort,
     pub limit: usize,
     pub offset: usize,
+    /// Leave out listings last verified before this (microseconds): the public
+    /// surfaces drop lapsed listings; staff see them, flagged.
+    pub listed_since: Option<i64>,
 }
 
 #[cfg(test)]

@@ -27,10 +27,12 @@ impl SignInLimit {
     }
 }
 
-/// Limits POSTs to the sign-in forms by client address.
+/// Limits POSTs to the public forms (sign-in, applying to the directory) by client
+/// address.
 pub async fn sign_in(State(limit): State<SignInLimit>, request: Request, next: Next) -> Response {
-    let is_sign_in_post =
-        request.method() == Method::POST && request.uri().path().starts_with("/sign-in");
+    let path = request.uri().path();
+    let is_sign_in_post = request.method() == Method::POST
+        && (path.starts_with("/sign-in") || path == "/directory/apply");
     if !is_sign_in_post {
         return next.run(request).await;
     }
