@@ -323,8 +323,13 @@ pub async fn directory(options: Options) -> anyhow::Result<()> {
         "peak memory with the index: {} MiB",
         peak_memory_mib().unwrap_or(0)
     );
-    let (peer_times, peer_qps) =
-        peer(&dir, &search.index().documents(), &queries, &answers).await?;
+    // The peer gets the same documents, loaded whole (the index keeps them slim).
+    let docs: Vec<Arc<search::Doc>> = search::load::documents(&db, None)
+        .await?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let (peer_times, peer_qps) = peer(&dir, &docs, &queries, &answers).await?;
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-12);
     println!(
         "atip vs SQLite: p50 {:.1}x, p99 {:.1}x faster; {:.1}x the queries/s",

@@ -427,3 +427,16 @@ pub async fn curation_queue(pool: &AnyPool, limit: i64) -> Result<Vec<Listing>, 
     .fetch_all(pool)
     .await
 }
+
+/// Service ids after `after`, in id order (for loading the index in batches).
+pub async fn service_ids_after(
+    pool: &AnyPool,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT \"id\" FROM hsds_service WHERE \"id\" > $1 ORDER BY \"id\" LIMIT $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}

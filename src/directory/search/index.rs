@@ -173,6 +173,20 @@ pub fn language_code(given: &str) -> String {
         .map_or(lower, |(code, _)| (*code).to_owned())
 }
 
+/// What a document keeps in memory once indexed: what the rules after the index
+/// and the result lists read. The words, terms and languages live in tantivy.
+fn slim(doc: Doc) -> Doc {
+    Doc {
+        alternate_names: Vec::new(),
+        description: String::new(),
+        terms: Vec::new(),
+        term_names: Vec::new(),
+        languages: Vec::new(),
+        location_name: None,
+        ..doc
+    }
+}
+
 fn cell(point: Point) -> (i64, i64) {
     #[allow(clippy::cast_possible_truncation)] // Degrees / 0.5 fit easily.
     let c = (
@@ -297,19 +311,11 @@ impl Index {
                 .entry(doc.service_id.clone())
                 .or_default()
                 .push(key);
-            table.by_key.push(Some(Arc::new(doc)));
+            table.by_key.push(Some(Arc::new(slim(doc))));
         }
         writer.commit()?;
         self.reader.reload()?;
         Ok(())
-    }
-
-    /// Every indexed document (for comparisons with other engines).
-    pub fn documents(&self) -> Vec<Arc<Doc>> {
-        self.docs
-            .read()
-            .map(|d| d.by_key.iter().flatten().cloned().collect())
-            .unwrap_or_default()
     }
 
     /// The services with documents in the index.

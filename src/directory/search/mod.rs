@@ -3,7 +3,7 @@
 //! its own).
 
 pub mod index;
-mod load;
+pub(crate) mod load;
 pub mod model;
 
 use std::collections::HashSet;
@@ -47,10 +47,36 @@ impl Search {
             index: Index::new()?,
             seen: AtomicI64::new(seen),
         };
-        let docs = load::documents(db, None).await?;
-        let services: Vec<String> = docs.iter().map(|d| d.service_id.clone()).collect();
-        search.index.replace(&services, docs)?;
+        search.load_all(db).await?;
         Ok(Arc::new(search))
+    }
+
+    /// (Re)loads every listed service, a batch at a time so memory stays bounded,
+    /// then drops services that are gone.
+    async fn load_all(&self, db: &Db) -> Result<(), BuildError> {
+        const BATCH: i64 = 5_000;
+        let mut seen = HashSet::new();
+        let mut after = String::new();
+        loop {
+            let ids = store::service_ids_after(db.reader(), &after, BATCH).await?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            let docs = load::documents(db, Some(&ids)).await?;
+            self.index.replace(&ids, docs)?;
+            seen.extend(ids);
+            after = last;
+        }
+        let gone: Vec<String> = self
+            .index
+            .services()
+            .into_iter()
+            .filter(|s| !seen.contains(s))
+            .collect();
+        if !gone.is_empty() {
+            self.index.replace(&gone, Vec::new())?;
+        }
+        Ok(())
     }
 
     pub fn search(&self, query: &Query) -> Result<Found, SearchError> {
@@ -83,10 +109,7 @@ impl Search {
                 }
             }
             if everything {
-                let mut services = self.index.services();
-                let docs = load::documents(db, None).await?;
-                services.extend(docs.iter().map(|d| d.service_id.clone()));
-                self.index.replace(&services, docs)?;
+                self.load_all(db).await?;
             } else if !touched.is_empty() {
                 let services: Vec<String> = touched.into_iter().collect();
                 let docs = load::documents(db, Some(&services)).await?;
