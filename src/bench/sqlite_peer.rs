@@ -165,6 +165,7 @@ impl Peer {
                 .total_cmp(&b.0.2)
                 .then_with(|| a.1.cmp(&b.1))
                 .then_with(|| a.0.0.cmp(&b.0.0))
+                .then_with(|| a.0.1.cmp(&b.0.1))
         });
         Ok(rows
             .into_iter()

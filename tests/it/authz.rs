@@ -105,10 +105,7 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
             "/directory/services/",
             "11111111-aaaa-4111-8111-111111111111",
         ),
-        (
-            "/directory/curate/",
-            "11111111-1111-4111-8111-111111111111",
-        ),
+        ("/directory/curate/", "11111111-1111-4111-8111-111111111111"),
         (
             "/hsds/organizations/",
             "11111111-1111-4111-8111-111111111111",

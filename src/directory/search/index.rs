@@ -501,11 +501,22 @@ impl Index {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut hits = Vec::new();
+        // One key column per segment, opened once.
+        let mut columns: Vec<Option<tantivy::columnar::Column<u64>>> =
+            vec![None; searcher.segment_readers().len()];
         for (score, address) in scored {
-            let column = searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .u64("key")?;
+            let slot = &mut columns[address.segment_ord as usize];
+            if slot.is_none() {
+                *slot = Some(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .u64("key")?,
+                );
+            }
+            let Some(column) = slot.as_ref() else {
+                continue;
+            };
             let Some(doc) = column
                 .first(address.doc_id)
                 .and_then(|k| usize::try_from(k).ok())
@@ -518,8 +529,14 @@ impl Index {
             }
         }
         drop(table);
-        sort(&mut hits, q.sort);
         let total = hits.len();
+        // Only the page asked for needs ordering: select it, then sort it.
+        let wanted = q.offset.saturating_add(q.limit).min(total);
+        if wanted > 0 && wanted < total {
+            hits.select_nth_unstable_by(wanted - 1, |a, b| order(a, b, q.sort));
+            hits.truncate(wanted);
+        }
+        hits.sort_by(|a, b| order(a, b, q.sort));
         let hits = hits.into_iter().skip(q.offset).take(q.limit).collect();
         Ok(Found { total, hits })
     }
@@ -615,26 +632,26 @@ fn served(doc: &Doc, near: &Near) -> bool {
         .is_some_and(|s| doc.states_served.contains(s))
 }
 
-fn sort(hits: &mut [Hit], by: Sort) {
+fn order(a: &Hit, b: &Hit, by: Sort) -> std::cmp::Ordering {
     let far = f64::INFINITY;
+    let distance = |h: &Hit| h.distance_km.unwrap_or(far);
+    let tie = || {
+        a.doc
+            .service_name
+            .cmp(&b.doc.service_name)
+            .then_with(|| a.doc.service_id.cmp(&b.doc.service_id))
+            .then_with(|| {
+                a.doc
+                    .service_at_location_id
+                    .cmp(&b.doc.service_at_location_id)
+            })
+    };
     match by {
-        Sort::Distance => hits.sort_by(|a, b| {
-            a.distance_km
-                .unwrap_or(far)
-                .total_cmp(&b.distance_km.unwrap_or(far))
-                .then_with(|| a.doc.service_name.cmp(&b.doc.service_name))
-                .then_with(|| a.doc.service_id.cmp(&b.doc.service_id))
-        }),
-        Sort::Relevance => hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| {
-                    a.distance_km
-                        .unwrap_or(far)
-                        .total_cmp(&b.distance_km.unwrap_or(far))
-                })
-                .then_with(|| a.doc.service_name.cmp(&b.doc.service_name))
-                .then_with(|| a.doc.service_id.cmp(&b.doc.service_id))
-        }),
+        Sort::Distance => distance(a).total_cmp(&distance(b)).then_with(tie),
+        Sort::Relevance => b
+            .score
+            .total_cmp(&a.score)
+            .then_with(|| distance(a).total_cmp(&distance(b)))
+            .then_with(tie),
     }
 }
