@@ -2,7 +2,7 @@
 //! directory, side by side with SQLite FTS5 + R*Tree. It prints figures; it asserts
 //! nothing (see docs/benchmarks.md for the figures and the command that made them).
 
-mod generate;
+pub(crate) mod generate;
 mod sqlite_peer;
 
 use std::path::PathBuf;

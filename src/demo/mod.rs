@@ -114,12 +114,40 @@ pub async fn seed(db: &Db, crypto: &Crypto, seed: u64, scale: Scale) -> anyhow::
     db.transaction(|tx| orgs::insert_in(tx, &organizations).scope_boxed())
         .await?;
     create_accounts(db, crypto, seed, &organizations).await?;
+    seed_directory(db, crypto, seed, scale).await?;
     // Written last: its presence means everything above landed.
     db.transaction(|tx| settings::put(tx, DEMO_SEED, &marker).scope_boxed())
         .await?;
     Ok(Seeded::Created {
         organizations: count,
     })
+}
+
+/// A synthetic directory in real towns (the benchmark's generator), loaded through
+/// the HSDS import like any partner's data.
+async fn seed_directory(db: &Db, crypto: &Crypto, seed: u64, scale: Scale) -> anyhow::Result<()> {
+    let services = if scale == Scale::Small {
+        2_000
+    } else {
+        100_000
+    };
+    let dir = std::env::temp_dir().join(format!("atip-demo-{}", uuid::Uuid::now_v7().simple()));
+    let package = dir.clone();
+    tokio::task::spawn_blocking(move || crate::bench::generate::write(&package, services, seed))
+        .await??;
+    let report = crate::directory::service::import(
+        db,
+        crypto,
+        &dir,
+        crate::directory::service::ImportOptions::default(),
+        &|_, _| {},
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(problem) = report?.errors().next() {
+        anyhow::bail!("the demo directory did not import: {problem}");
+    }
+    Ok(())
 }
 
 /// The sign-in email of the demo account for `role`.

@@ -139,6 +139,32 @@ async fn the_demo_creates_its_folder_serves_and_reuses_it_on_a_second_run() {
     );
     let first = total_organizations(work.path()).await;
     assert!(first > 50, "{first}");
+    // The demo has a directory, and its search finds it (the index catches up with
+    // the seeding through the change log).
+    let services: serde_json::Value = reqwest::get(format!("{base}/hsds/services?per_page=1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(services["total_items"], 2000, "{services}");
+    let began = std::time::Instant::now();
+    loop {
+        let found: serde_json::Value = reqwest::get(format!("{base}/hsds/services?search=shelter"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if found["total_items"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "the demo directory is never searchable"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     terminate(&child);
     assert!(
         wait(child).success(),

@@ -20,6 +20,9 @@ use super::store;
 use crate::kernel::db::Db;
 use crate::kernel::outbox;
 
+/// Changes in one batch from which a full reload is cheaper than following each.
+const BULK: usize = 2_000;
+
 /// How often a server looks for directory changes made by others.
 const FOLLOW_EVERY: Duration = Duration::from_millis(200);
 
@@ -95,12 +98,17 @@ impl Search {
             let Some(last) = changes.last().map(|c| c.seq) else {
                 return Ok(());
             };
-            let mut everything = false;
+            // A bulk import touches so much that one rebuild is cheaper than looking
+            // up each change.
+            let mut everything = changes.len() >= BULK;
             let mut touched: HashSet<String> = HashSet::new();
             for change in changes
                 .iter()
                 .filter(|c| c.entity.starts_with("hsds.") || c.entity.starts_with("directory."))
             {
+                if everything {
+                    break;
+                }
                 match change.entity.as_str() {
                     "hsds.taxonomy" | "hsds.taxonomy_term" => everything = true,
                     entity => touched.extend(
@@ -109,7 +117,12 @@ impl Search {
                 }
             }
             if everything {
+                // Everything up to the log's end is in the reload: skip past it
+                // (read first, so a change committed during the reload is seen again).
+                let end = outbox::last_seq(db.reader()).await?;
                 self.load_all(db).await?;
+                self.seen.store(end.max(last), Ordering::SeqCst);
+                continue;
             } else if !touched.is_empty() {
                 let services: Vec<String> = touched.into_iter().collect();
                 let docs = load::documents(db, Some(&services)).await?;
