@@ -328,3 +328,89 @@ fn write_csv(dir: &Path, table: &Table, data: &Dataset) -> io::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn hsds_like_json() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::from),
+            any::<f64>()
+                .prop_map(|n| serde_json::Number::from_f64(n).map_or(Json::Null, Json::Number)),
+            "[a-z0-9@:/.-]{0,12}".prop_map(Json::from),
+            Just(Json::from("ac148810-d857-441c-9679-408f346de14b")),
+        ];
+        let keys = prop::sample::select(vec![
+            "id",
+            "name",
+            "status",
+            "phones",
+            "organization",
+            "attributes",
+            "taxonomy_term",
+            "number",
+            "service_at_locations",
+            "location",
+            "addresses",
+            "minimum_age",
+            "languages",
+            "schedules",
+            "program",
+            "metadata",
+            "location_type",
+            "taxonomy_detail",
+        ]);
+        leaf.prop_recursive(4, 64, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|pairs| {
+                    Json::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Hostile CSV bytes (broken quotes, wrong widths, invalid UTF-8) are reported,
+        /// never a panic.
+        #[test]
+        fn any_csv_bytes_are_read_without_panicking(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut file = b"id,organization_id,name,status,minimum_age\n".to_vec();
+            file.extend(&body);
+            fs::write(dir.path().join("services.csv"), file).unwrap();
+            let mut data = Dataset::default();
+            let mut problems = Vec::new();
+            read(dir.path(), &mut data, &mut problems).unwrap();
+        }
+
+        /// Nested objects of any shape, with HSDS keys in odd places, are flattened
+        /// with problems reported, never a panic.
+        #[test]
+        fn any_nested_object_is_flattened_without_panicking(value in hsds_like_json()) {
+            let mut data = Dataset::default();
+            let mut problems = Vec::new();
+            let label: Arc<str> = Arc::from("fuzz.json");
+            if let Some(service) = tables::get("service") {
+                nest::flatten(service, &value, "", Origin { file: &label, record: 1 }, &mut data, &mut problems);
+            }
+        }
+
+        /// So are arbitrary JSON documents in a services file.
+        #[test]
+        fn any_json_is_flattened_without_panicking(text in "[\\[\\]{}\":,a-z0-9 .-]{0,200}") {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("services.json");
+            fs::write(&path, text).unwrap();
+            let mut data = Dataset::default();
+            let mut problems = Vec::new();
+            read(&path, &mut data, &mut problems).unwrap();
+        }
+    }
+}
