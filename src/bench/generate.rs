@@ -172,8 +172,8 @@ fn organizations(
 pub fn write(dir: &Path, services: usize, seed: u64) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let terms: Vec<taxonomy::Term> = taxonomy::terms()
-        .into_iter()
+    let terms: Vec<&taxonomy::Term> = taxonomy::terms()
+        .iter()
         .filter(|t| {
             t.taxonomy == "service-type" || t.taxonomy == "population" || t.taxonomy == "feature"
         })

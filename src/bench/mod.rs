@@ -60,9 +60,9 @@ fn queries(n: usize, seed: u64) -> Vec<Query> {
         .filter(|p| p.population >= 20_000)
         .collect();
     let service_types: Vec<String> = taxonomy::terms()
-        .into_iter()
+        .iter()
         .filter(|t| t.taxonomy == "service-type")
-        .map(|t| t.id)
+        .map(|t| t.id.clone())
         .collect();
     let languages = ["es", "zh", "vi", "ko", "tl", "ru", "ar"];
     (0..n)

@@ -91,13 +91,10 @@ struct SearchPage {
 }
 
 fn term_name(id: &str, lang: Lang) -> Option<String> {
-    taxonomy::terms().into_iter().find(|t| t.id == id).map(|t| {
-        if lang == Lang::Es {
-            t.name_es
-        } else {
-            t.name_en
-        }
-    })
+    taxonomy::terms()
+        .iter()
+        .find(|t| t.id == id)
+        .map(|t| label(t, lang))
 }
 
 fn choices(values: Vec<(String, String)>, selected: &str, shell: &Shell) -> Vec<Choice> {
@@ -116,17 +113,18 @@ fn choices(values: Vec<(String, String)>, selected: &str, shell: &Shell) -> Vec<
 
 fn terms_of(taxonomy_key: &str, lang: Lang) -> Vec<(String, String)> {
     taxonomy::terms()
-        .into_iter()
+        .iter()
         .filter(|t| t.taxonomy == taxonomy_key)
-        .map(|t| {
-            let name = if lang == Lang::Es {
-                t.name_es
-            } else {
-                t.name_en
-            };
-            (t.id, name)
-        })
+        .map(|t| (t.id.clone(), label(t, lang)))
         .collect()
+}
+
+fn label(term: &taxonomy::Term, lang: Lang) -> String {
+    if lang == Lang::Es {
+        term.name_es.clone()
+    } else {
+        term.name_en.clone()
+    }
 }
 
 /// The search the form asks for, or the translation id of what is wrong with it.

@@ -436,7 +436,7 @@ async fn load_tree(
             }
             // Addresses are redacted by their location's type: make sure it is known.
             if target.name == "address" {
-                load_locations_of_addresses(db, data, &found).await?;
+                load_locations_of_addresses(db, data).await?;
             }
             frontier.push((target, found, next_depth, below.clone()));
         }
@@ -444,20 +444,22 @@ async fn load_tree(
     Ok(())
 }
 
-async fn load_locations_of_addresses(
+/// Adds to `data` the stored locations of its addresses that it lacks: whether an
+/// address is confidential is its location's type.
+pub(super) async fn load_locations_of_addresses(
     db: &Db,
     data: &mut Dataset,
-    addresses: &[String],
 ) -> Result<(), sqlx::Error> {
     let (Some(address), Some(location)) = (tables::get("address"), tables::get("location")) else {
         return Ok(());
     };
-    let wanted: Vec<String> = addresses
-        .iter()
-        .filter_map(|id| data.get("address", id))
-        .filter_map(|c| dataset::text(address, c, "location_id"))
+    let wanted: Vec<String> = data
+        .rows("address")
+        .filter_map(|(_, c)| dataset::text(address, c, "location_id"))
         .filter(|l| !data.contains("location", l))
         .map(str::to_owned)
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
     let label = std::sync::Arc::from("(stored)");
     for cells in store::where_in(db.reader(), location, "id", &wanted).await? {

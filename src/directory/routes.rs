@@ -320,9 +320,9 @@ fn list(value: Option<&str>) -> Vec<String> {
 /// A shipped term by code (`pop-minors`) or id.
 fn term_id(given: &str) -> Option<String> {
     taxonomy::terms()
-        .into_iter()
+        .iter()
         .find(|t| t.code == given || t.id == given)
-        .map(|t| t.id)
+        .map(|t| t.id.clone())
 }
 
 /// The state of the gazetteer town nearest to `point`, so statewide services match.

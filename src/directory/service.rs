@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use scoped_futures::ScopedFutureExt as _;
 
 use super::hsds::dataset::{self, Cells, Dataset};
-use super::hsds::tables::{self, REDACTED};
+use super::hsds::tables::{self, REDACTED, SEALED_ADDRESS};
 use super::hsds::value::Cell;
 use super::hsds::{check, tabular};
 use super::model::{Application, Decision, ImportReport, Problem};
@@ -53,9 +53,6 @@ const TRACKED: [&str; 6] = [
     "taxonomy_term",
 ];
 
-/// The address columns sealed for a confidential location.
-const SEALED_ADDRESS: [&str; 4] = ["address_1", "address_2", "attention", "postal_code"];
-
 /// Imports an HSDS datapackage folder or JSON file(s). Nothing is written unless every
 /// record is valid, or `skip_invalid` is set and then exactly the valid ones are;
 /// either way in one transaction. Records are matched by their HSDS id, so importing
@@ -80,7 +77,7 @@ pub async fn import(
     if data.total() == 0 && problems.is_empty() {
         problems.push(Problem::error("", None, "", "holds no HSDS records"));
     }
-    load_address_locations(db, &mut data).await?;
+    super::publish::load_locations_of_addresses(db, &mut data).await?;
     let stored = stored_references(db, &data).await?;
     check::check(&mut data, &stored, &mut problems);
     let mut report = ImportReport {
@@ -122,27 +119,6 @@ async fn keep_stored_fields(db: &Db, data: &mut Dataset) -> Result<(), Directory
                 }
             }
         }
-    }
-    Ok(())
-}
-
-/// Addresses in the import whose location is already stored: their location is
-/// needed to know whether the address is confidential.
-async fn load_address_locations(db: &Db, data: &mut Dataset) -> Result<(), DirectoryError> {
-    let (Some(address), Some(location)) = (tables::get("address"), tables::get("location")) else {
-        return Ok(());
-    };
-    let wanted: Vec<String> = data
-        .rows("address")
-        .filter_map(|(_, c)| dataset::text(address, c, "location_id"))
-        .filter(|l| !data.contains("location", l))
-        .map(str::to_owned)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let label = std::sync::Arc::from("(stored)");
-    for cells in store::where_in(db.reader(), location, "id", &wanted).await? {
-        data.merge(location, cells, (&label, 0));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
 use super::hsds::dataset::Cells;
-use super::hsds::tables::{Kind, Table};
+use super::hsds::tables::{Kind, SEALED_ADDRESS, Table};
 use super::hsds::value::Cell;
 
 /// Rows per INSERT: about 300 bound values. sqlx's cost per bound value grows with
@@ -16,10 +16,6 @@ use super::hsds::value::Cell;
 fn rows_per_statement(table: &Table) -> usize {
     (300 / table.fields.len()).clamp(1, 100)
 }
-
-/// Published files leave a confidential address's street blank; importing such a
-/// file must not erase the sealed street a curator entered.
-const KEPT_WHEN_BLANK: [&str; 4] = ["address_1", "address_2", "attention", "postal_code"];
 
 fn column_list(table: &Table) -> String {
     table
@@ -56,7 +52,7 @@ fn upsert_sql(table: &Table, rows: usize) -> String {
         .iter()
         .skip(1)
         .map(|f| {
-            if table.name == "address" && KEPT_WHEN_BLANK.contains(&f.name.as_str()) {
+            if table.name == "address" && SEALED_ADDRESS.contains(&f.name.as_str()) {
                 format!(
                     "\"{0}\" = COALESCE(excluded.\"{0}\", {1}.\"{0}\")",
                     f.name,

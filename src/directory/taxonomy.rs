@@ -2,7 +2,7 @@
 //! HSDS taxonomies and terms on every start so the shipped version is always there.
 //! Spanish labels stay with it for the pages; HSDS carries the English terms.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use scoped_futures::ScopedFutureExt as _;
 use serde::Deserialize;
@@ -56,12 +56,16 @@ pub struct Term {
     pub description_es: String,
 }
 
-/// The shipped terms, in file order (parents before children).
-pub fn terms() -> Vec<Term> {
+static TERMS: LazyLock<Vec<Term>> = LazyLock::new(|| {
     csv::Reader::from_reader(CSV.as_bytes())
         .deserialize()
         .filter_map(Result::ok)
         .collect()
+});
+
+/// The shipped terms, in file order (parents before children), read once.
+pub fn terms() -> &'static [Term] {
+    &TERMS
 }
 
 fn row(table: &Table, values: &[(&str, &str)]) -> Cells {
@@ -167,7 +171,7 @@ mod tests {
         ] {
             assert!(all.iter().any(|t| t.code == code), "{code} missing");
         }
-        for term in &all {
+        for term in all {
             assert!(!term.name_es.is_empty() && !term.description_es.is_empty());
             assert!(
                 term.parent_code.is_empty() || all.iter().any(|p| p.code == term.parent_code),

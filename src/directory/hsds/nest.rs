@@ -532,7 +532,7 @@ fn fields(table: &Table, cells: &Cells, data: &Dataset) -> Map<String, Json> {
 pub fn public_cells(table: &Table, cells: &Cells, data: &Dataset) -> Cells {
     let mut out = cells.clone();
     if dataset::is_confidential_address(table, cells, data) {
-        for column in ["address_1", "address_2", "attention", "postal_code"] {
+        for column in tables::SEALED_ADDRESS {
             dataset::set(table, &mut out, column, None);
         }
     }

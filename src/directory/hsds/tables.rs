@@ -9,6 +9,10 @@ use serde::Deserialize;
 /// The official tabular description (CC BY-SA 4.0, Open Referral; see data/hsds-3.0).
 pub const DATAPACKAGE: &str = include_str!("../../../data/hsds-3.0/datapackage.json");
 
+/// The address columns of a confidential location: sealed in the store, blank in
+/// everything published, and never overwritten by a blank from an imported file.
+pub const SEALED_ADDRESS: [&str; 4] = ["address_1", "address_2", "attention", "postal_code"];
+
 /// The location type that marks a confidential site (the upstream proposal in
 /// data/hsds-3.0/README.md): its street address is sealed and never published.
 pub const REDACTED: &str = "redacted";

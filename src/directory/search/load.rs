@@ -166,7 +166,10 @@ impl Terms {
         }
         // The Spanish labels of the shipped taxonomy let Spanish words find services.
         for term in taxonomy::terms() {
-            names.entry(term.id).or_default().push(term.name_es);
+            names
+                .entry(term.id.clone())
+                .or_default()
+                .push(term.name_es.clone());
         }
         Ok(Self { parent, names })
     }
@@ -574,7 +577,7 @@ mod tests {
 
     #[test]
     fn the_beds_term_is_in_the_shipped_taxonomy() {
-        let ids: Vec<String> = taxonomy::terms().into_iter().map(|t| t.id).collect();
+        let ids: Vec<String> = taxonomy::terms().iter().map(|t| t.id.clone()).collect();
         for id in [
             BEDS_REPORTED,
             super::super::index::feature::HOTLINE_REFERRALS,
