@@ -95,6 +95,17 @@ enum ImportCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
+    /// Import library documents: a folder of files (PDF, HTML, text) and a
+    /// metadata.csv describing them (columns file or url, title, summary, audiences,
+    /// topics, languages, publisher, published_on, visibility, note). Documents are
+    /// matched by file name or link: importing again updates descriptions and adds a
+    /// version where a file changed. All or nothing. The server extracts the text.
+    Library {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The folder holding metadata.csv.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -303,11 +314,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Audit(command) => audit(command).await,
         Command::Keys(command) => keys(command).await,
         Command::Token(command) => token(command).await,
-        Command::Import(ImportCommand::Hsds {
-            common,
-            path,
-            skip_invalid,
-        }) => import_hsds(&common, &path, skip_invalid).await,
+        Command::Import(command) => import(command).await,
         Command::Bench(BenchCommand::Directory {
             services,
             queries,
@@ -448,6 +455,40 @@ async fn import_hsds(
     if errors > 0 {
         println!("skipped the {errors} invalid records reported above");
     }
+    Ok(())
+}
+
+async fn import(command: ImportCommand) -> Result<(), Failure> {
+    match command {
+        ImportCommand::Hsds {
+            common,
+            path,
+            skip_invalid,
+        } => import_hsds(&common, &path, skip_invalid).await,
+        ImportCommand::Library { common, dir } => import_library(&common, &dir).await,
+    }
+}
+
+async fn import_library(common: &CommonArgs, dir: &std::path::Path) -> Result<(), Failure> {
+    let db = open(common).await?;
+    let report = crate::library::service::import_dir(&db, dir)
+        .await
+        .map_err(|e| Failure::Directory(e.to_string()));
+    db.close().await;
+    let report = report?;
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    if !report.problems.is_empty() {
+        return Err(Failure::Directory(format!(
+            "nothing was imported: {} problems (above)",
+            report.problems.len()
+        )));
+    }
+    println!(
+        "imported {} new documents, {} new versions; {} files unchanged",
+        report.created, report.new_versions, report.unchanged_files
+    );
     Ok(())
 }
 

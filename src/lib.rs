@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod directory;
 pub mod kernel;
+pub mod library;
 pub mod ops;
 pub mod orgs;
 pub mod site;

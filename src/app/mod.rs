@@ -24,4 +24,5 @@ pub struct AppState {
     pub crypto: Crypto,
     pub search: std::sync::Arc<crate::directory::search::Search>,
     pub vetting: crate::directory::model::Vetting,
+    pub library: Arc<crate::library::Library>,
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -20,7 +21,8 @@ use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
 use crate::kernel::web::limit::{self, SignInLimit};
 use crate::kernel::web::{assets, error, metrics, security};
-use crate::{accounts, admin, apidocs, directory, ops, orgs, site};
+use crate::library::Library;
+use crate::{accounts, admin, apidocs, directory, library, ops, orgs, site};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -67,12 +69,15 @@ pub struct Limits {
     pub max_body_bytes: usize,
     pub sign_in_per_ip_per_minute: u32,
     pub vetting: crate::directory::model::Vetting,
+    /// The library's uploads alone may be this large.
+    pub max_upload_bytes: usize,
 }
 
 pub fn build(
     db: Db,
     crypto: Crypto,
     search: Arc<Search>,
+    library: Arc<Library>,
     site: SiteInfo,
     sessions: SessionPolicy,
     limits: Limits,
@@ -91,7 +96,20 @@ pub fn build(
         crypto,
         search,
         vetting: limits.vetting,
+        library,
     };
+    // Uploads get their own body limit; everything else keeps the small one.
+    let uploads = Router::new()
+        .route(
+            "/library/curate",
+            get(library::pages::curate).post(library::pages::create),
+        )
+        .route(
+            "/library/curate/{id}/versions",
+            post(library::pages::add_version),
+        )
+        .route_layer(DefaultBodyLimit::max(limits.max_upload_bytes))
+        .route_layer(RequestBodyLimitLayer::new(limits.max_upload_bytes));
     Router::new()
         .merge(api)
         .route("/", get(site::routes::home))
@@ -139,9 +157,21 @@ pub fn build(
             "/directory/services/{id}",
             get(directory::pages::staff_listing),
         )
+        .route("/library", get(library::pages::browse))
+        .route("/library/documents/{id}", get(library::pages::document))
+        .route(
+            "/library/documents/{id}/versions/{number}",
+            get(library::pages::download),
+        )
+        .route(
+            "/library/curate/{id}",
+            get(library::pages::edit).post(library::pages::describe),
+        )
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))
+        .route_layer(RequestBodyLimitLayer::new(max_body_bytes))
+        .merge(uploads)
         // Every route above declares its policy in kernel::authz::ROUTES.
         .route_layer(from_fn_with_state(state.clone(), guard::enforce))
         .fallback(error::fallback)
@@ -150,7 +180,6 @@ pub fn build(
         // which `shape_errors` turns into the API shape or the HTML page; it and the
         // metrics read the context set around them; headers go on everything.
         .layer(CatchPanicLayer::new())
-        .layer(RequestBodyLimitLayer::new(max_body_bytes))
         .layer(from_fn(guard::same_origin))
         .layer(from_fn_with_state(sign_in_limit, limit::sign_in))
         .layer(from_fn_with_state(state, guard::resolve_principal))

@@ -17,6 +17,8 @@ use crate::kernel::crypto::{Crypto, CryptoError};
 use crate::kernel::db::{Backend, Db, OpenError, SchemaError};
 use crate::kernel::jobs::JobRunner;
 use crate::kernel::web::context::SiteInfo;
+use crate::library::Library;
+use crate::library::service::Extractor;
 
 /// Why the server could not start, in one sentence an operator can act on.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,8 @@ pub enum StartError {
     Taxonomy(sqlx::Error),
     #[error("building the directory search index failed: {0}")]
     Search(crate::directory::search::BuildError),
+    #[error("building the library index failed: {0}")]
+    Library(crate::library::BuildError),
 }
 
 /// A bound, migrated server that has not started answering yet.
@@ -54,6 +58,7 @@ pub struct Application {
     db: Db,
     crypto: Crypto,
     search: Arc<Search>,
+    library: Arc<Library>,
     grace: Duration,
 }
 
@@ -70,7 +75,10 @@ impl Application {
         let db = open_database(config).await?;
         let crypto = open_keys(config, db.clone())?;
         let search = Search::build(&db).await.map_err(StartError::Search)?;
-        Ok(Self::with_parts(listener, db, crypto, search, config))
+        let library = Library::build(&db).await.map_err(StartError::Library)?;
+        Ok(Self::with_parts(
+            listener, db, crypto, search, library, config,
+        ))
     }
 
     fn with_parts(
@@ -78,6 +86,7 @@ impl Application {
         db: Db,
         crypto: Crypto,
         search: Arc<Search>,
+        library: Arc<Library>,
         config: &Config,
     ) -> Self {
         let site = SiteInfo {
@@ -97,6 +106,7 @@ impl Application {
                 db.clone(),
                 crypto.clone(),
                 Arc::clone(&search),
+                Arc::clone(&library),
                 site,
                 sessions,
                 router::Limits {
@@ -106,10 +116,12 @@ impl Application {
                         reverify_months: config.directory_reverify_months,
                         grace_days: config.directory_grace_days,
                     },
+                    max_upload_bytes: config.library_max_upload_bytes,
                 },
             ),
             crypto,
             search,
+            library,
             listener,
             db,
             grace: Duration::from_secs(config.shutdown_grace_secs),
@@ -136,9 +148,14 @@ impl Application {
     /// database.
     pub async fn run(self, stop: CancellationToken) -> std::io::Result<()> {
         let worker = tokio::spawn(
-            JobRunner::new(self.db.clone()).run(Duration::from_secs(1), stop.child_token()),
+            JobRunner::new(self.db.clone())
+                .with_handler(Arc::new(Extractor {
+                    db: self.db.clone(),
+                }))
+                .run(Duration::from_secs(1), stop.child_token()),
         );
         let follower = Arc::clone(&self.search).follow(self.db.clone(), stop.child_token());
+        let library = Arc::clone(&self.library).follow(self.db.clone(), stop.child_token());
         // The peer address feeds the per-IP limits; it is never logged.
         let app = self
             .router
@@ -158,6 +175,7 @@ impl Application {
         };
         let _ = worker.await;
         let _ = follower.await;
+        let _ = library.await;
         self.db.close().await;
         tracing::info!("stopped");
         result

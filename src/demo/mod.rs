@@ -1,6 +1,8 @@
 //! Synthetic demo data, the same for the same seed: organizations placed in real towns
 //! from the gazetteer. Never real people: names are made from word lists.
 
+mod library;
+
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scoped_futures::ScopedFutureExt;
@@ -115,6 +117,7 @@ pub async fn seed(db: &Db, crypto: &Crypto, seed: u64, scale: Scale) -> anyhow::
         .await?;
     create_accounts(db, crypto, seed, &organizations).await?;
     seed_directory(db, crypto, seed, scale).await?;
+    library::seed(db).await?;
     // Written last: its presence means everything above landed.
     db.transaction(|tx| settings::put(tx, DEMO_SEED, &marker).scope_boxed())
         .await?;

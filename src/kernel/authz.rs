@@ -30,14 +30,19 @@ pub enum Action {
     ReadConfidentialAddress,
     /// Review applications and re-verify, suspend or relist directory listings.
     CurateDirectory,
+    /// Find and download the library's internal (staff-only) documents.
+    ReadInternalLibrary,
+    /// Add library documents and versions and change their descriptions.
+    CurateLibrary,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [
+    pub const ALL: [Action; 5] = [
         Self::UseOwnAccount,
         Self::ListOrganizations,
         Self::ReadAuditLog,
         Self::SearchDirectory,
+        Self::ReadInternalLibrary,
     ];
 
     /// The stable identifier used for API token scopes.
@@ -52,6 +57,8 @@ impl Action {
             Self::SearchDirectory => "search-directory",
             Self::ReadConfidentialAddress => "read-confidential-address",
             Self::CurateDirectory => "curate-directory",
+            Self::ReadInternalLibrary => "read-internal-library",
+            Self::CurateLibrary => "curate-library",
         }
     }
 
@@ -70,6 +77,8 @@ impl Action {
             Self::SearchDirectory => "search directory",
             Self::ReadConfidentialAddress => "read confidential address",
             Self::CurateDirectory => "curate directory",
+            Self::ReadInternalLibrary => "read internal library",
+            Self::CurateLibrary => "curate library",
         }
     }
 }
@@ -139,12 +148,15 @@ fn allows(role: Role, action: Action) -> bool {
         Action::CompleteSignIn
         | Action::UseOwnAccount
         | Action::ListOrganizations
-        | Action::SearchDirectory => true,
+        | Action::SearchDirectory
+        // Internal library documents (protocols, training) are for every staff role.
+        | Action::ReadInternalLibrary => true,
         Action::ReadAuditLog | Action::ManageUsers | Action::ManageOrganizations => {
             matches!(role, Role::SystemAdmin)
         }
         // Those who send callers to shelters, and those who vet them.
-        Action::CurateDirectory => matches!(role, Role::DirectoryCurator),
+        // Curators keep the directory and the library.
+        Action::CurateDirectory | Action::CurateLibrary => matches!(role, Role::DirectoryCurator),
         Action::ReadConfidentialAddress => matches!(
             role,
             Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
@@ -212,6 +224,40 @@ pub const ROUTES: &[RouteRule] = &[
         "GET",
         "/directory/services/{id}",
         Policy::Requires(Action::SearchDirectory),
+    ),
+    // The library is public; internal documents are filtered by the policy
+    // (read-internal-library) inside the service, and answer 404 to others.
+    rule("GET", "/library", Policy::Public),
+    rule("GET", "/library/documents/{id}", Policy::Public),
+    rule(
+        "GET",
+        "/library/documents/{id}/versions/{number}",
+        Policy::Public,
+    ),
+    rule(
+        "GET",
+        "/library/curate",
+        Policy::Requires(Action::CurateLibrary),
+    ),
+    rule(
+        "POST",
+        "/library/curate",
+        Policy::Requires(Action::CurateLibrary),
+    ),
+    rule(
+        "GET",
+        "/library/curate/{id}",
+        Policy::Requires(Action::CurateLibrary),
+    ),
+    rule(
+        "POST",
+        "/library/curate/{id}",
+        Policy::Requires(Action::CurateLibrary),
+    ),
+    rule(
+        "POST",
+        "/library/curate/{id}/versions",
+        Policy::Requires(Action::CurateLibrary),
     ),
     rule("GET", "/hsds", Policy::Public),
     rule("GET", "/hsds/", Policy::Public),

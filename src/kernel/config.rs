@@ -57,6 +57,9 @@ pub struct Config {
     /// Days after the re-verification is due before an unverified listing drops out
     /// of public results (it stays, flagged, in the staff search).
     pub directory_grace_days: u32,
+    /// The largest file a curator may upload to the library (all other requests
+    /// keep `max_body_bytes`).
+    pub library_max_upload_bytes: usize,
     /// Set by `atip demo`, never by configuration: every page then says it is a demo.
     #[serde(skip)]
     pub demo: bool,
@@ -92,6 +95,7 @@ impl Default for Config {
             master_key_file: None,
             directory_reverify_months: 12,
             directory_grace_days: 60,
+            library_max_upload_bytes: 50 * 1024 * 1024,
             demo: false,
         }
     }
@@ -118,6 +122,7 @@ const KEYS: &[&str] = &[
     "master_key_file",
     "directory_reverify_months",
     "directory_grace_days",
+    "library_max_upload_bytes",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.

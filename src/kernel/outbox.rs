@@ -123,3 +123,30 @@ pub async fn last_seq(pool: &AnyPool) -> Result<i64, sqlx::Error> {
         .fetch_one(pool)
         .await
 }
+
+/// Calls `refresh` every `every` until `stop`: how a server process keeps an in-memory
+/// view (a search index) current with changes other processes commit. A failed
+/// refresh is logged (naming `what`) and tried again at the next tick.
+pub fn follow<F, Fut, E>(
+    what: &'static str,
+    every: std::time::Duration,
+    stop: tokio_util::sync::CancellationToken,
+    mut refresh: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: std::fmt::Display,
+{
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+            if let Err(e) = refresh().await {
+                tracing::warn!(error = %e, what, "refreshing from the change log failed; retrying");
+            }
+        }
+    })
+}

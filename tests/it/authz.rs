@@ -95,6 +95,22 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
     )
     .await
     .unwrap();
+    // A public library document, for the library's `{id}` routes.
+    let shelf = tempfile::tempdir().unwrap();
+    std::fs::write(shelf.path().join("guide.txt"), "A guide").unwrap();
+    std::fs::write(
+        shelf.path().join("metadata.csv"),
+        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
+         guide.txt,Guide,A guide,general-public,,en,OTIP,public\n",
+    )
+    .unwrap();
+    atip::library::service::import_dir(&app.db, shelf.path())
+        .await
+        .unwrap();
+    let document: String = sqlx::query_scalar("SELECT id FROM library_documents")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
     let hsds_ids = [
         ("/hsds/services/", "11111111-aaaa-4111-8111-111111111111"),
         (
@@ -127,6 +143,8 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
                 some_user.clone()
             } else if route.path.starts_with("/admin/tokens/") {
                 some_token.clone()
+            } else if route.path.starts_with("/library/") {
+                document.clone()
             } else if let Some((_, id)) = hsds_ids.iter().find(|(p, _)| route.path.starts_with(p)) {
                 (*id).to_owned()
             } else {
@@ -135,6 +153,7 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
             let path = route
                 .path
                 .replace("{id}", &id)
+                .replace("{number}", "1")
                 .replace("{*path}", "atip.css");
             let status = call(&app, caller, route.method, &path).await;
             let expected = expectation(caller, route.method, route.path, route.policy);
@@ -209,6 +228,37 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 form[0].1.clone_from(&session.csrf);
             }
             request.form(&form).send().await.unwrap().status()
+        }
+        ("POST", p) if p.starts_with("/library/curate") => {
+            let csrf = caller
+                .session
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default();
+            let fields = [
+                ("csrf", csrf.as_str()),
+                ("title", "Matrix guide"),
+                ("summary", "For the matrix"),
+                ("audiences", "general-public"),
+                ("languages", "en"),
+                ("publisher", "OTIP"),
+                ("visibility", "public"),
+                ("url", "https://example.org/guide"),
+            ];
+            let mut request = app.client.post(app.url(path));
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            if p.ends_with("/versions") || p == "/library/curate" {
+                let form = fields
+                    .iter()
+                    .fold(reqwest::multipart::Form::new(), |f, (k, v)| {
+                        f.text(*k, (*v).to_owned())
+                    });
+                request.multipart(form).send().await.unwrap().status()
+            } else {
+                request.form(&fields[..7]).send().await.unwrap().status()
+            }
         }
         ("POST", "/sign-in/mfa" | "/account/mfa" | "/sign-out") => {
             let mut request = app.client.post(app.url(path));

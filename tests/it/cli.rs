@@ -165,6 +165,23 @@ async fn the_demo_creates_its_folder_serves_and_reuses_it_on_a_second_run() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // And a library whose files' words are found once the server has read them.
+    loop {
+        let page = reqwest::get(format!("{base}/library?q=passport"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if page.contains("<mark>passport</mark>") && page.contains("Screening questions") {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_mins(1),
+            "the demo library is never searchable: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     terminate(&child);
     assert!(
         wait(child).success(),
@@ -657,5 +674,65 @@ fn the_directory_benchmark_runs_and_agrees_with_its_peer() {
         "peak memory (whole run):",
     ] {
         assert!(stdout.contains(figure), "no {figure:?} in\n{stdout}");
+    }
+}
+
+#[test]
+fn import_a_library_folder_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let shelf = dir.path().join("shelf");
+    std::fs::create_dir_all(&shelf).unwrap();
+    std::fs::write(shelf.join("rights.txt"), "Know your rights").unwrap();
+    let header = "file,url,title,summary,audiences,topics,languages,publisher,published_on,visibility,note\n";
+    std::fs::write(
+        shelf.join("metadata.csv"),
+        format!("{header}rights.txt,,Rights,Short,aliens,,en,OTIP,,public,\n"),
+    )
+    .unwrap();
+    let out = atip()
+        .args([
+            "import",
+            "library",
+            "--data-dir",
+            data,
+            shelf.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("metadata.csv line 2: audiences: has a value that is not on the list"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    std::fs::write(
+        shelf.join("metadata.csv"),
+        format!("{header}rights.txt,,Rights,Short,general-public,,en,OTIP,,public,\n"),
+    )
+    .unwrap();
+    for expected in [
+        "imported 1 new documents, 0 new versions; 0 files unchanged",
+        "imported 0 new documents, 0 new versions; 1 files unchanged",
+    ] {
+        let out = atip()
+            .args([
+                "import",
+                "library",
+                "--data-dir",
+                data,
+                shelf.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(expected));
     }
 }

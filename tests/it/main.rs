@@ -21,6 +21,7 @@ mod authz;
 mod cli;
 mod directory;
 mod jobs;
+mod library;
 mod mfa;
 mod ops;
 mod privacy;

@@ -216,13 +216,7 @@ impl Index {
         let spanish = schema.add_text_field("text_es", text("es"));
         let tag_field = schema.add_text_field("tag", STRING);
         let index = tantivy::Index::create_in_ram(schema.build());
-        index.tokenizers().register("folded", analyzer(None));
-        index
-            .tokenizers()
-            .register("en", analyzer(Some(Language::English)));
-        index
-            .tokenizers()
-            .register("es", analyzer(Some(Language::Spanish)));
+        register_analyzers(&index);
         let writer = index.writer_with_num_threads(1, 64_000_000)?;
         let reader = index
             .reader_builder()
@@ -338,51 +332,8 @@ impl Index {
     }
 
     fn text_query(&self, text: &str) -> Option<Box<dyn TantivyQuery>> {
-        let words = tokens(&mut analyzer(None), text);
-        let en = tokens(&mut analyzer(Some(Language::English)), text);
-        let es = tokens(&mut analyzer(Some(Language::Spanish)), text);
-        if words.is_empty() || words.len() != en.len() || words.len() != es.len() {
-            return None;
-        }
         let f = &self.fields;
-        let clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
-            .iter()
-            .zip(en.iter().zip(&es))
-            .map(|(word, (en, es))| {
-                let mut options: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f.text_en, en),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                    ),
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_field_text(f.text_es, es),
-                            IndexRecordOption::WithFreqs,
-                        )),
-                    ),
-                ];
-                // One typo in a name of five letters or more still finds it.
-                if word.chars().count() >= 5 {
-                    options.push((
-                        Occur::Should,
-                        Box::new(FuzzyTermQuery::new(
-                            Term::from_field_text(f.name, word),
-                            1,
-                            true,
-                        )),
-                    ));
-                }
-                (
-                    Occur::Must,
-                    Box::new(BooleanQuery::new(options)) as Box<dyn TantivyQuery>,
-                )
-            })
-            .collect();
-        Some(Box::new(BooleanQuery::new(clauses)))
+        words_query(text, f.text_en, f.text_es, f.name)
     }
 
     fn tag_query(&self, kind: &str, value: &str) -> Box<dyn TantivyQuery> {
@@ -540,6 +491,72 @@ impl Index {
         let hits = hits.into_iter().skip(q.offset).take(q.limit).collect();
         Ok(Found { total, hits })
     }
+}
+
+/// Every word of `text` must match, in its English or Spanish stem (`english`,
+/// `spanish`) or, for words of five letters or more, with one typo in `names`. `None`
+/// when `text` has no words (only punctuation or search syntax).
+pub(crate) fn words_query(
+    text: &str,
+    english: Field,
+    spanish: Field,
+    names: Field,
+) -> Option<Box<dyn TantivyQuery>> {
+    let words = tokens(&mut analyzer(None), text);
+    let en = tokens(&mut analyzer(Some(Language::English)), text);
+    let es = tokens(&mut analyzer(Some(Language::Spanish)), text);
+    if words.is_empty() || words.len() != en.len() || words.len() != es.len() {
+        return None;
+    }
+    let clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+        .iter()
+        .zip(en.iter().zip(&es))
+        .map(|(word, (en, es))| {
+            let mut options: Vec<(Occur, Box<dyn TantivyQuery>)> = vec![
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(english, en),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ),
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(spanish, es),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                ),
+            ];
+            // One typo in a name of five letters or more still finds it.
+            if word.chars().count() >= 5 {
+                options.push((
+                    Occur::Should,
+                    Box::new(FuzzyTermQuery::new(
+                        Term::from_field_text(names, word),
+                        1,
+                        true,
+                    )),
+                ));
+            }
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(options)) as Box<dyn TantivyQuery>,
+            )
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// Registers the analyzers [`words_query`] expects: `folded`, `en` and `es`.
+pub(crate) fn register_analyzers(index: &tantivy::Index) {
+    index.tokenizers().register("folded", analyzer(None));
+    index
+        .tokenizers()
+        .register("en", analyzer(Some(Language::English)));
+    index
+        .tokenizers()
+        .register("es", analyzer(Some(Language::Spanish)));
 }
 
 /// The rules tantivy does not apply (exact distance, age, hours, beds, verification),

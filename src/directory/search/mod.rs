@@ -134,16 +134,9 @@ impl Search {
 
     /// Follows the change log until `stop`.
     pub fn follow(self: Arc<Self>, db: Db, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(FOLLOW_EVERY) => {}
-                }
-                if let Err(e) = self.refresh(&db).await {
-                    tracing::warn!(error = %e, "refreshing the directory index failed; retrying");
-                }
-            }
+        outbox::follow("the directory index", FOLLOW_EVERY, stop, move || {
+            let (this, db) = (Arc::clone(&self), db.clone());
+            async move { this.refresh(&db).await }
         })
     }
 }

@@ -114,6 +114,13 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
         .into_owned()
 }
 
+/// Whether `lang` has message `id` (for labels that fall back to a code).
+pub fn has(lang: Lang, id: &str) -> bool {
+    BUNDLES
+        .iter()
+        .any(|(l, bundle)| *l == lang && bundle.has_message(id))
+}
+
 /// Handed to templates: `{{ tr.t("home-title") }}`.
 #[derive(Clone, Copy, Debug)]
 pub struct Tr(pub Lang);

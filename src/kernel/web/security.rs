@@ -34,6 +34,10 @@ pub async fn middleware(State(hsts): State<bool>, request: Request, next: Next) 
         );
     }
     for (name, value) in HEADERS {
+        // A handler may set a stricter policy of its own (downloads are sandboxed).
+        if *name == "content-security-policy" && headers.contains_key(*name) {
+            continue;
+        }
         headers.insert(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
