@@ -398,8 +398,8 @@ async fn run(command: Command) -> Result<(), Failure> {
 }
 
 async fn export_hsds(common: &CommonArgs, path: &std::path::Path) -> Result<(), Failure> {
-    let db = open(common).await?;
-    let services = crate::directory::service::export(&db, path)
+    let (db, crypto) = open_with_keys(common).await?;
+    let services = crate::directory::service::export(&db, &crypto, path)
         .await
         .map_err(|e| Failure::Directory(e.to_string()));
     db.close().await;

@@ -36,6 +36,7 @@ use crate::{accounts, admin, apidocs, directory, library, ops, orgs, site};
         (name = "accounts", description = "The signed-in account"),
         (name = "organizations", description = "Organizations taking part in the program"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "directory", description = "atip's own directory objects: individuals (HSDS contacts with x_ extensions)"),
         (name = "hsds", description = "The public directory in Open Referral HSDS 3.0 (read-only; listed organizations only; confidential addresses redacted)"),
     )
 )]
@@ -61,6 +62,8 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(directory::routes::taxonomy))
         .routes(routes!(directory::routes::taxonomy_terms))
         .routes(routes!(directory::routes::taxonomy_term))
+        .routes(routes!(directory::individuals::routes::list))
+        .routes(routes!(directory::individuals::routes::one))
         .split_for_parts()
 }
 
@@ -99,17 +102,7 @@ pub fn build(
         library,
     };
     // Uploads get their own body limit; everything else keeps the small one.
-    let uploads = Router::new()
-        .route(
-            "/library/curate",
-            get(library::pages::curate).post(library::pages::create),
-        )
-        .route(
-            "/library/curate/{id}/versions",
-            post(library::pages::add_version),
-        )
-        .route_layer(DefaultBodyLimit::max(limits.max_upload_bytes))
-        .route_layer(RequestBodyLimitLayer::new(limits.max_upload_bytes));
+    let uploads = library_uploads(limits.max_upload_bytes);
     Router::new()
         .merge(api)
         .route("/", get(site::routes::home))
@@ -140,33 +133,7 @@ pub fn build(
             post(admin::routes::revoke_token),
         )
         .route("/admin/audit", get(admin::routes::audit))
-        .route("/hsds", get(directory::routes::meta))
-        .route("/find-help", get(directory::pages::find_help))
-        .route(
-            "/find-help/services/{id}",
-            get(directory::pages::public_listing),
-        )
-        .route("/directory/search", get(directory::pages::staff_search))
-        .route(
-            "/directory/apply",
-            get(directory::pages::apply_form).post(directory::pages::apply),
-        )
-        .route("/directory/curate", get(directory::pages::curate))
-        .route("/directory/curate/{id}", post(directory::pages::decide))
-        .route(
-            "/directory/services/{id}",
-            get(directory::pages::staff_listing),
-        )
-        .route("/library", get(library::pages::browse))
-        .route("/library/documents/{id}", get(library::pages::document))
-        .route(
-            "/library/documents/{id}/versions/{number}",
-            get(library::pages::download),
-        )
-        .route(
-            "/library/curate/{id}",
-            get(library::pages::edit).post(library::pages::describe),
-        )
+        .merge(directory_pages())
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))
@@ -187,4 +154,60 @@ pub fn build(
         .layer(from_fn(metrics::middleware))
         .layer(from_fn_with_state(Arc::new(site), context::middleware))
         .layer(from_fn_with_state(hsts, security::middleware))
+}
+
+/// The directory's and the library's pages (not the HSDS API, which is documented).
+fn directory_pages() -> Router<AppState> {
+    Router::new()
+        .route("/hsds", get(directory::routes::meta))
+        .route("/find-help", get(directory::pages::find_help))
+        .route(
+            "/find-help/services/{id}",
+            get(directory::pages::public_listing),
+        )
+        .route("/directory/search", get(directory::pages::staff_search))
+        .route(
+            "/directory/apply",
+            get(directory::pages::apply_form).post(directory::pages::apply),
+        )
+        .route("/directory/curate", get(directory::pages::curate))
+        .route(
+            "/directory/individuals",
+            get(directory::individuals::routes::curate)
+                .post(directory::individuals::routes::create),
+        )
+        .route(
+            "/directory/individuals/{id}",
+            get(directory::individuals::routes::edit).post(directory::individuals::routes::update),
+        )
+        .route("/directory/curate/{id}", post(directory::pages::decide))
+        .route(
+            "/directory/services/{id}",
+            get(directory::pages::staff_listing),
+        )
+        .route("/library", get(library::pages::browse))
+        .route("/library/documents/{id}", get(library::pages::document))
+        .route(
+            "/library/documents/{id}/versions/{number}",
+            get(library::pages::download),
+        )
+        .route(
+            "/library/curate/{id}",
+            get(library::pages::edit).post(library::pages::describe),
+        )
+}
+
+/// The library's upload forms, with their own body limit.
+fn library_uploads(max_upload_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/library/curate",
+            get(library::pages::curate).post(library::pages::create),
+        )
+        .route(
+            "/library/curate/{id}/versions",
+            post(library::pages::add_version),
+        )
+        .route_layer(DefaultBodyLimit::max(max_upload_bytes))
+        .route_layer(RequestBodyLimitLayer::new(max_upload_bytes))
 }

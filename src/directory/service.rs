@@ -28,6 +28,8 @@ pub enum DirectoryError {
     Crypto(#[from] CryptoError),
     #[error("a background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Individuals(#[from] super::individuals::service::IndividualError),
 }
 
 impl Retryable for DirectoryError {
@@ -235,7 +237,7 @@ async fn write(
 
 /// Writes the whole directory as HSDS files into `dir` (see [`tabular::write`]).
 /// Confidential addresses are written without their street, as everywhere public.
-pub async fn export(db: &Db, dir: &Path) -> Result<usize, DirectoryError> {
+pub async fn export(db: &Db, crypto: &Crypto, dir: &Path) -> Result<usize, DirectoryError> {
     let mut data = Dataset::default();
     let label = std::sync::Arc::from("(stored)");
     for table in tables::all() {
@@ -245,7 +247,21 @@ pub async fn export(db: &Db, dir: &Path) -> Result<usize, DirectoryError> {
     }
     let count = data.count("service");
     let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || tabular::write(&dir, &data)).await??;
+    // Individuals are atip's extension: HSDS contacts with x_ fields, as published.
+    let people = super::individuals::service::list(
+        db,
+        crypto,
+        (super::individuals::service::Reader::Public, None),
+        &super::individuals::service::Filter::default(),
+    )
+    .await?;
+    tokio::task::spawn_blocking(move || {
+        tabular::write(&dir, &data)?;
+        let mut text = serde_json::to_string_pretty(&people)?;
+        text.push('\n');
+        std::fs::write(dir.join("individuals.json"), text)
+    })
+    .await??;
     let event = Event {
         action: "directory.export",
         object_type: Some("directory"),

@@ -259,6 +259,30 @@ pub const ROUTES: &[RouteRule] = &[
         "/library/curate/{id}/versions",
         Policy::Requires(Action::CurateLibrary),
     ),
+    // Individuals: listed people as they chose to be reached; staff see everyone
+    // (decided in the handler by search-directory, and audited).
+    rule("GET", "/api/v1/individuals", Policy::Public),
+    rule("GET", "/api/v1/individuals/{id}", Policy::Public),
+    rule(
+        "GET",
+        "/directory/individuals",
+        Policy::Requires(Action::CurateDirectory),
+    ),
+    rule(
+        "POST",
+        "/directory/individuals",
+        Policy::Requires(Action::CurateDirectory),
+    ),
+    rule(
+        "GET",
+        "/directory/individuals/{id}",
+        Policy::Requires(Action::CurateDirectory),
+    ),
+    rule(
+        "POST",
+        "/directory/individuals/{id}",
+        Policy::Requires(Action::CurateDirectory),
+    ),
     rule("GET", "/hsds", Policy::Public),
     rule("GET", "/hsds/", Policy::Public),
     rule("GET", "/hsds/services", Policy::Public),

@@ -111,6 +111,29 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
         .fetch_one(app.db.reader())
         .await
         .unwrap();
+    // An individual, for the `/individuals/{id}` routes.
+    let curator = atip::kernel::auth::Principal {
+        id: atip::kernel::auth::UserId::new(),
+        email: String::new(),
+        display_name: String::new(),
+        roles: vec![Role::DirectoryCurator],
+        organization_id: None,
+        session: None,
+        scopes: None,
+    };
+    let listed = atip::directory::individuals::model::IndividualForm {
+        name: "Matrix Person".into(),
+        expertise: "trainer".into(),
+        preference: "through-hotline".into(),
+        listed: "on".into(),
+        ..Default::default()
+    }
+    .parse(|_| true)
+    .unwrap();
+    let person =
+        atip::directory::individuals::service::save(&app.db, &app.crypto, &curator, None, &listed)
+            .await
+            .unwrap();
     let hsds_ids = [
         ("/hsds/services/", "11111111-aaaa-4111-8111-111111111111"),
         (
@@ -145,6 +168,8 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
                 some_token.clone()
             } else if route.path.starts_with("/library/") {
                 document.clone()
+            } else if route.path.contains("/individuals/") {
+                person.clone()
             } else if let Some((_, id)) = hsds_ids.iter().find(|(p, _)| route.path.starts_with(p)) {
                 (*id).to_owned()
             } else {
@@ -259,6 +284,28 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
             } else {
                 request.form(&fields[..7]).send().await.unwrap().status()
             }
+        }
+        ("POST", p) if p.starts_with("/directory/individuals") => {
+            let csrf = caller
+                .session
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default();
+            let mut request = app.client.post(app.url(path));
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            request
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("name", "Matrix Person"),
+                    ("expertise", "trainer"),
+                    ("preference", "through-hotline"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
         }
         ("POST", "/sign-in/mfa" | "/account/mfa" | "/sign-out") => {
             let mut request = app.client.post(app.url(path));

@@ -173,12 +173,14 @@ async fn export_import_export_gives_identical_files(backend: Backend) {
     let out = tempfile::tempdir().unwrap();
     let a = out.path().join("a");
     let b = out.path().join("b");
-    service::export(&first.db, &a).await.unwrap();
+    service::export(&first.db, &first.crypto, &a).await.unwrap();
     first.shutdown().await;
 
     let second = TestApp::spawn(backend).await;
     import(&second, &a).await;
-    service::export(&second.db, &b).await.unwrap();
+    service::export(&second.db, &second.crypto, &b)
+        .await
+        .unwrap();
     let (files_a, files_b) = (read_tree(&a), read_tree(&b));
     assert_eq!(
         files_a.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
@@ -220,7 +222,7 @@ async fn export_import_export_gives_identical_files(backend: Backend) {
 /// The official schema for one object, with its relative `$ref`s (taxonomy.json,
 /// metadata.json) inlined, and the `redacted` location type of the upstream proposal
 /// (tests/fixtures/hsds-3.0/proposal-redacted-location-type) added to it.
-fn schema(name: &str) -> Value {
+pub fn schema(name: &str) -> Value {
     let text = std::fs::read_to_string(fixture(&format!("hsds-3.0/schema/{name}"))).unwrap();
     let mut schema: Value = serde_json::from_str(&text).unwrap();
     inline_refs(&mut schema);
@@ -435,7 +437,9 @@ async fn confidential_addresses_are_redacted_on_every_public_surface(backend: Ba
         "{stored}"
     );
     let out = tempfile::tempdir().unwrap();
-    service::export(&app.db, out.path()).await.unwrap();
+    service::export(&app.db, &app.crypto, out.path())
+        .await
+        .unwrap();
     import(&app, out.path()).await;
     let kept: Option<String> = sqlx::query_scalar(
         "SELECT address_1 FROM hsds_address WHERE id = '11111111-cccc-4111-8111-111111111111'",

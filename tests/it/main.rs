@@ -20,6 +20,7 @@ mod audit;
 mod authz;
 mod cli;
 mod directory;
+mod individuals;
 mod jobs;
 mod library;
 mod mfa;

@@ -57,6 +57,30 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     .await
     .unwrap();
     assert_eq!(found, Some(id));
+    // The same person listed in the directory as an individual (a survivor leader).
+    let curator = atip::kernel::auth::Principal {
+        id: atip::kernel::auth::UserId::new(),
+        email: String::new(),
+        display_name: String::new(),
+        roles: vec![Role::DirectoryCurator],
+        organization_id: None,
+        session: None,
+        scopes: None,
+    };
+    let person = atip::directory::individuals::model::IndividualForm {
+        name: NAME.into(),
+        phone: PHONE.into(),
+        email: "q.marwick@example.org".into(),
+        expertise: "survivor-leader".into(),
+        preference: "direct".into(),
+        listed: "on".into(),
+        ..Default::default()
+    }
+    .parse(|_| true)
+    .unwrap();
+    atip::directory::individuals::service::save(&app.db, &app.crypto, &curator, None, &person)
+        .await
+        .unwrap();
 
     let needles = [NAME, "Marwick", PHONE_DIGITS];
     match backend {
