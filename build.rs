@@ -54,6 +54,11 @@ fn main() {
         std::fs::write(&stamp, &lock).unwrap_or_else(|e| fail(&e.to_string()));
     }
 
+    // The browser tests inject axe-core (a dev dependency, never served) into pages.
+    println!(
+        "cargo::rustc-env=ATIP_AXE_CORE_JS={}",
+        npm_dir.join("node_modules/axe-core/axe.min.js").display()
+    );
     let mut files = Vec::new();
     let uswds = npm_dir.join("node_modules/@uswds/uswds/dist");
     for dir in USWDS_DIRS {

@@ -18,6 +18,7 @@ mod admin;
 mod api;
 mod audit;
 mod authz;
+mod browser;
 mod cli;
 mod directory;
 mod individuals;

@@ -1,0 +1,394 @@
+//! What users do, in a real browser: headless Chromium driven over WebDriver
+//! (Debian's chromium and chromium-driver), with axe-core checking every page for
+//! WCAG 2.1 A and AA problems.
+//!
+//! Without chromedriver on the PATH these tests print that they were skipped, unless
+//! ATIP_REQUIRE_BROWSER is set (CI sets it and installs the browser), when they fail.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use atip::kernel::auth::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp};
+
+const AXE: &str = env!("ATIP_AXE_CORE_JS");
+
+/// A headless Chromium and the chromedriver that drives it; both stop when dropped.
+struct Browser {
+    client: Client,
+    driver: Child,
+    base: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn find(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+impl Browser {
+    /// A browser for `app`, or `None` (with a note) when none is installed and none
+    /// is required.
+    async fn start(app: &TestApp) -> Option<Self> {
+        let Some(chromedriver) = find("chromedriver") else {
+            assert!(
+                std::env::var_os("ATIP_REQUIRE_BROWSER").is_none(),
+                "ATIP_REQUIRE_BROWSER is set but chromedriver is not on the PATH (install chromium and chromium-driver)"
+            );
+            eprintln!("skipped: install chromium and chromium-driver to run the browser tests");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut caps = serde_json::Map::new();
+        let mut options = json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000", "--lang=en-US"]
+        });
+        if let Some(binary) = find("chromium") {
+            options["binary"] = json!(binary);
+        }
+        caps.insert("goog:chromeOptions".into(), options);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut client = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        Some(Self {
+            client: client.expect("chromedriver did not start a browser"),
+            driver,
+            base: app.base.clone(),
+        })
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The main content's text (retried while a page that a click started loads).
+    async fn text(&self) -> String {
+        for _ in 0..50 {
+            if let Ok(main) = self.client.find(Locator::Css("main")).await
+                && let Ok(text) = main.text().await
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page has no main content");
+    }
+
+    /// Waits for the page (loading after a click) to show `needle`.
+    async fn wait_for_text(&self, needle: &str) {
+        for _ in 0..50 {
+            if self.text().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never showed {needle:?}: {}", self.text().await);
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    /// Signs in through the form, as a person would.
+    async fn sign_in(&self, email: &str, password: &str) {
+        self.goto("/sign-in").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("form button[type=submit]").await;
+        assert_eq!(self.path().await, "/account", "signed in as {email}");
+    }
+
+    /// Runs axe on the current page; every WCAG 2.1 A/AA violation, described.
+    async fn axe(&self) -> Vec<String> {
+        let source = std::fs::read_to_string(AXE).unwrap();
+        self.client.execute(&source, vec![]).await.unwrap();
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }))))
+                   .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        result
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(Value::to_string)
+            .collect()
+    }
+
+    /// Asserts the current page has no accessibility violations.
+    async fn accessible(&self, what: &str) {
+        let violations = self.axe().await;
+        assert!(
+            violations.is_empty(),
+            "{what} ({}): {violations:#?}",
+            self.path().await
+        );
+    }
+}
+
+async fn seed_directory(app: &TestApp) {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/directory/organizations.json");
+    atip::directory::service::import(
+        &app.db,
+        &app.crypto,
+        &fixture,
+        atip::directory::service::ImportOptions::default(),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+}
+
+async fn eventually_shows(browser: &Browser, path: &str, needle: &str) {
+    for _ in 0..80 {
+        browser.goto(path).await;
+        if browser.text().await.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{path} never showed {needle:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_public_page_is_accessible_in_english_and_spanish() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    // The checker itself finds a known problem (so a clean page means something).
+    browser
+        .client
+        .goto("data:text/html,<html><body><img src='x.png'></body></html>")
+        .await
+        .unwrap();
+    let found = browser.axe().await.join("\n");
+    assert!(
+        found.contains("image-alt") && found.contains("html-has-lang"),
+        "{found}"
+    );
+    seed_directory(&app).await;
+    let shelf = tempfile::tempdir().unwrap();
+    std::fs::write(
+        shelf.path().join("rights.txt"),
+        "Your rights at work, whatever your status.",
+    )
+    .unwrap();
+    std::fs::write(
+        shelf.path().join("metadata.csv"),
+        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
+         rights.txt,Know your rights,Rights at work,victims-and-survivors,labor-trafficking,en,OTIP,public\n",
+    )
+    .unwrap();
+    atip::library::service::import_dir(&app.db, shelf.path())
+        .await
+        .unwrap();
+    let document: String = sqlx::query_scalar("SELECT id FROM library_documents")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    eventually_shows(&browser, "/library?q=status", "Know your rights").await;
+    let pages = [
+        "/".to_owned(),
+        "/find-help".to_owned(),
+        "/find-help?q=legal&city=San+Francisco&state=CA&radius=50".to_owned(),
+        "/find-help/services/11111111-aaaa-4111-8111-111111111111".to_owned(),
+        "/library".to_owned(),
+        "/library?q=status".to_owned(),
+        format!("/library/documents/{document}"),
+        "/directory/apply".to_owned(),
+        "/sign-in".to_owned(),
+    ];
+    for page in &pages {
+        for lang in ["en", "es"] {
+            let sep = if page.contains('?') { '&' } else { '?' };
+            browser.goto(&format!("{page}{sep}lang={lang}")).await;
+            browser.accessible(&format!("{page} in {lang}")).await;
+        }
+    }
+    // A refused application shows its problems accessibly too.
+    browser.goto("/directory/apply?lang=en").await;
+    // Past the browser's own checks, to the server's answer.
+    browser
+        .client
+        .execute(
+            "document.querySelector('main form').noValidate = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("Please correct these fields").await;
+    browser
+        .accessible("the application form with problems")
+        .await;
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_curator_adds_a_document_and_the_public_finds_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    let (email, password) = app.user(Role::DirectoryCurator, None).await;
+    browser.sign_in(&email, &password).await;
+    for page in [
+        "/library/curate",
+        "/directory/curate",
+        "/directory/individuals",
+    ] {
+        browser.goto(page).await;
+        browser.accessible(page).await;
+    }
+
+    // Upload a PDF through the form.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("indicators.pdf");
+    std::fs::write(
+        &file,
+        atip::library::extract::tiny_pdf("Farmworkers owed impossible debts"),
+    )
+    .unwrap();
+    browser.goto("/library/curate").await;
+    browser.fill("#title", "Indicators on farms").await;
+    browser
+        .fill("#summary", "What outreach workers look for")
+        .await;
+    // USWDS draws its own boxes: people click the labels.
+    browser.click("label[for=audience-service-providers]").await;
+    browser.click("label[for=topic-labor-trafficking]").await;
+    browser.fill("#publisher", "OTIP").await;
+    browser
+        .client
+        .find(Locator::Css("#file-input"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.fill("#note", "First edition").await;
+    browser.click("main form button[type=submit]").await;
+    assert!(browser.path().await.starts_with("/library/curate/"));
+    assert!(
+        browser.text().await.contains("Saved"),
+        "{}",
+        browser.text().await
+    );
+    browser.accessible("a document's edit page").await;
+
+    // Anyone finds it by a word inside the PDF, with the passage shown.
+    browser.client.delete_all_cookies().await.unwrap();
+    eventually_shows(&browser, "/library?q=debts", "Indicators on farms").await;
+    let marked = browser
+        .client
+        .find(Locator::Css(".atip-snippet mark"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(marked, "debts");
+    browser.accessible("library results with a snippet").await;
+    browser.click("article h2 a").await;
+    assert!(browser.text().await.contains("First edition"));
+    browser.accessible("a document page").await;
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advocate_finds_a_referral_and_opens_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    seed_directory(&app).await;
+    let (email, password) = app.user(Role::HotlineAdvocate, None).await;
+    browser.sign_in(&email, &password).await;
+    browser.goto("/directory/search").await;
+    browser.accessible("the staff search").await;
+    browser.fill("#q", "legal").await;
+    browser.fill("#city", "San Francisco").await;
+    browser.fill("#state", "CA").await;
+    browser.click("main form button[type=submit]").await;
+    eventually_text(&browser, "Legal").await;
+    browser.accessible("staff search results").await;
+    browser.click(".usa-card__heading a").await;
+    assert!(browser.path().await.starts_with("/directory/services/"));
+    browser.accessible("a listing as staff see it").await;
+    browser.client.clone().close().await.unwrap();
+}
+
+async fn eventually_text(browser: &Browser, needle: &str) {
+    for _ in 0..40 {
+        if browser.text().await.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        browser.client.refresh().await.unwrap();
+    }
+    panic!("never showed {needle:?}: {}", browser.text().await);
+}
