@@ -467,3 +467,18 @@ pub(super) async fn load_locations_of_addresses(
     }
     Ok(())
 }
+
+/// The mean position of the directory's locations at `postcode` (HSDS `proximity`
+/// measures from it). Confidential addresses keep their postal code sealed, so they
+/// never place a centroid.
+pub async fn postcode_centroid(db: &Db, postcode: &str) -> Result<Option<(f64, f64)>, sqlx::Error> {
+    let row: (Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT AVG(l.\"latitude\"), AVG(l.\"longitude\") FROM hsds_address a \
+         JOIN hsds_location l ON l.\"id\" = a.\"location_id\" \
+         WHERE a.\"postal_code\" = $1 AND l.\"latitude\" IS NOT NULL AND l.\"longitude\" IS NOT NULL",
+    )
+    .bind(postcode)
+    .fetch_one(db.reader())
+    .await?;
+    Ok(row.0.zip(row.1))
+}

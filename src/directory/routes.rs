@@ -48,6 +48,10 @@ pub struct ListParams {
     full_service: Option<bool>,
     /// Only services at a location with this postal code.
     postcode: Option<String>,
+    /// With `postcode`: instead of the exact postal code, everything within this many
+    /// meters of its centroid (the mean position of this directory's locations with
+    /// that postal code). Statewide services of its state match too.
+    proximity: Option<String>,
     /// Taxonomy terms: only children of this term.
     parent_id: Option<String>,
     /// Taxonomy terms: only terms without a parent.
@@ -105,6 +109,7 @@ impl ListParams {
             ("full", self.full.is_some()),
             ("full_service", self.full_service.is_some()),
             ("postcode", self.postcode.is_some()),
+            ("proximity", self.proximity.is_some()),
             ("parent_id", self.parent_id.is_some()),
             ("top_only", self.top_only.is_some()),
             ("lat", self.lat.is_some()),
@@ -191,6 +196,47 @@ impl ListParams {
 }
 
 impl ListParams {
+    /// Turns `postcode` + `proximity` into the referral search's point and radius.
+    async fn resolve_proximity(mut self, state: &AppState) -> Result<Self, ApiError> {
+        let Some(proximity) = self.proximity.take() else {
+            return Ok(self);
+        };
+        let meters: f64 = proximity
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m: &f64| *m > 0.0 && *m <= MAX_RADIUS_KM * 1_000.0)
+            .ok_or_else(|| {
+                ApiError::field(
+                    "proximity",
+                    "must be a distance in meters, more than 0 and at most 1000000",
+                )
+            })?;
+        let postcode = self
+            .postcode
+            .take()
+            .filter(|p| !p.trim().is_empty())
+            .ok_or_else(|| ApiError::field("postcode", "is required with proximity"))?;
+        if self.lat.is_some() || self.lng.is_some() || self.radius_km.is_some() {
+            return Err(ApiError::field(
+                "proximity",
+                "cannot be combined with lat, lng or radius_km",
+            ));
+        }
+        let (lat, lng) = publish::postcode_centroid(&state.db, postcode.trim())
+            .await?
+            .ok_or_else(|| {
+                ApiError::field(
+                    "postcode",
+                    "no location in this directory has this postcode",
+                )
+            })?;
+        self.lat = Some(lat);
+        self.lng = Some(lng);
+        self.radius_km = Some(meters / 1_000.0);
+        Ok(self)
+    }
+
     fn uses_referral_search(&self) -> bool {
         self.search.as_deref().is_some_and(|s| !s.trim().is_empty())
             || self.lat.is_some()
@@ -401,6 +447,7 @@ const REFERRAL_PARAMS: &[&str] = &[
     "organization_id",
     "modified_after",
     "postcode",
+    "proximity",
     "lat",
     "lng",
     "radius_km",
@@ -548,6 +595,7 @@ pub async fn services(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     params.only(&[&["minimal", "full"], REFERRAL_PARAMS].concat())?;
+    let params = params.resolve_proximity(&state).await?;
     let shape = if params.full == Some(true) {
         full(None)
     } else {
@@ -640,6 +688,7 @@ pub async fn service_at_locations(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     params.only(&[&["full"], REFERRAL_PARAMS].concat())?;
+    let params = params.resolve_proximity(&state).await?;
     let shape = if params.full == Some(true) {
         full(None)
     } else {

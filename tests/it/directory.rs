@@ -516,6 +516,22 @@ async fn list_filters_and_paging(backend: Backend) {
         page["total_items"], 0,
         "a confidential postal code finds nothing"
     );
+    // HSDS proximity: meters from the postcode's centroid (its locations here).
+    let (status, page) = app
+        .get_json("/hsds/services?postcode=94105&proximity=1")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(ids(&page), [LEGAL_SERVICE]);
+    let (_, page) = app
+        .get_json("/hsds/services?postcode=94105&proximity=30000")
+        .await;
+    let mut near = ids(&page);
+    near.sort_unstable();
+    assert_eq!(near, [SHELTER_SERVICE, LEGAL_SERVICE]);
+    let (_, page) = app
+        .get_json("/hsds/service_at_locations?postcode=94105&proximity=30000")
+        .await;
+    assert_eq!(page["total_items"], 2, "{page}");
     let (_, page) = app
         .get_json("/hsds/services?modified_after=2000-01-01")
         .await;
@@ -907,6 +923,14 @@ async fn referral_search_filters_rank_and_stay_fresh(backend: Backend) {
         ("/hsds/services?population=aliens", "population"),
         ("/hsds/services?age=-1", "age"),
         ("/hsds/services?search=x&postcode=94105", "postcode"),
+        ("/hsds/services?proximity=1000", "postcode"),
+        ("/hsds/services?postcode=94105&proximity=-5", "proximity"),
+        ("/hsds/services?postcode=94105&proximity=far", "proximity"),
+        ("/hsds/services?postcode=00000&proximity=1000", "postcode"),
+        (
+            "/hsds/services?postcode=94105&proximity=10&lat=1&lng=1",
+            "proximity",
+        ),
         ("/hsds/organizations?lat=1&lng=1", "lat"),
     ] {
         let (status, body) = app.get_json(path).await;
