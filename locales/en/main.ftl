@@ -408,3 +408,20 @@ individual-problem-phone = is not a phone number
 individual-problem-preference = choose one
 individual-problem-direct = needs an email or a phone to be reached directly
 individual-problem-organization-needed = needs an organization to be reached through it
+
+# The listing editor
+edit-title = Edit listing
+edit-intro = Every public field of this organization and of its services, locations, phones and hours. Values are checked as an import checks them; every change is kept in the listing's history. Confidential streets are not edited here.
+edit-saved = { $count ->
+    [0] Nothing changed.
+    [one] Saved 1 change.
+   *[other] Saved { $count } changes.
+}
+edit-problems = Nothing was saved: please correct the fields marked below.
+edit-history = Changes
+edit-no-history = No changes recorded yet.
+edit-when = When
+edit-what = What
+edit-before = Before
+edit-after = After
+curate-edit = Edit listing

@@ -407,3 +407,20 @@ individual-problem-phone = no es un número de teléfono
 individual-problem-preference = elija una opción
 individual-problem-direct = necesita un correo o un teléfono para contacto directo
 individual-problem-organization-needed = necesita una organización para contactarle a través de ella
+
+# El editor de fichas
+edit-title = Editar ficha
+edit-intro = Todos los campos públicos de esta organización y de sus servicios, sedes, teléfonos y horarios. Los valores se revisan como en una importación; cada cambio queda en el historial de la ficha. Las direcciones confidenciales no se editan aquí.
+edit-saved = { $count ->
+    [0] No cambió nada.
+    [one] Se guardó 1 cambio.
+   *[other] Se guardaron { $count } cambios.
+}
+edit-problems = No se guardó nada: corrija los campos marcados abajo.
+edit-history = Cambios
+edit-no-history = Aún no hay cambios registrados.
+edit-when = Cuándo
+edit-what = Qué
+edit-before = Antes
+edit-after = Después
+curate-edit = Editar ficha

@@ -182,6 +182,10 @@ fn directory_pages() -> Router<AppState> {
         )
         .route("/directory/curate/{id}", post(directory::pages::decide))
         .route(
+            "/directory/curate/{id}/edit",
+            get(directory::pages::edit_listing).post(directory::pages::save_listing),
+        )
+        .route(
             "/directory/services/{id}",
             get(directory::pages::staff_listing),
         )

@@ -1,6 +1,7 @@
 //! The national directory: organizations, services and locations in Open Referral
 //! HSDS 3.0, its import and export, and the public HSDS API.
 
+pub mod edit;
 pub mod hsds;
 pub mod individuals;
 pub mod model;

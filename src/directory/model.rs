@@ -410,3 +410,47 @@ mod tests {
         }
     }
 }
+
+/// Whether curators edit `field` of `table` in the listing editor: not ids and links
+/// (they tie records together; imports change those), not sealed streets.
+pub fn editable(table: &super::hsds::tables::Table, field: &super::hsds::tables::Field) -> bool {
+    field.name != "id"
+        && !field.name.ends_with("_id")
+        && !(table.name == "address"
+            && super::hsds::tables::SEALED_ADDRESS.contains(&field.name.as_str()))
+}
+
+/// The form name of one editable value: `table/id/field`.
+pub fn edit_key(table: &str, id: &str, field: &str) -> String {
+    format!("{table}/{id}/{field}")
+}
+
+/// The parts of a form name made by [`edit_key`].
+pub fn parse_edit_key(key: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = key.splitn(3, '/');
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+    use crate::directory::hsds::tables;
+
+    #[test]
+    fn ids_links_and_sealed_streets_are_not_editable() {
+        let address = tables::get("address").unwrap();
+        let editable_fields: Vec<&str> = address
+            .fields
+            .iter()
+            .filter(|f| editable(address, f))
+            .map(|f| f.name.as_str())
+            .collect();
+        assert!(editable_fields.contains(&"city"));
+        for locked in ["id", "location_id", "address_1", "postal_code"] {
+            assert!(!editable_fields.contains(&locked), "{locked}");
+        }
+        let key = edit_key("service", "abc", "name");
+        assert_eq!(parse_edit_key(&key), Some(("service", "abc", "name")));
+        assert_eq!(parse_edit_key("nonsense"), None);
+    }
+}

@@ -399,6 +399,8 @@ pub struct LocationView {
 struct ListingPage {
     shell: Shell,
     back: &'static str,
+    /// For curators: the listing editor.
+    edit: Option<String>,
     name: String,
     organization: String,
     description: String,
@@ -536,6 +538,13 @@ async fn listing(
         } else {
             "/find-help"
         },
+        edit: principal
+            .filter(|p| {
+                authz::authorize(Some(p), Action::CurateDirectory, Resource::Global)
+                    == authz::Decision::Allow
+            })
+            .and_then(|_| service.get("organization"))
+            .map(|o| format!("/directory/curate/{}/edit", text(o, "id"))),
         name: text(&service, "name"),
         organization: service
             .get("organization")
@@ -834,5 +843,199 @@ pub async fn decide(
             .await
         }
         Err(service::DecideError::Directory(e)) => Err(HtmlError::Internal(e.into())),
+    }
+}
+
+pub struct EditField {
+    pub key: String,
+    pub name: String,
+    pub value: String,
+    pub long: bool,
+    pub problem: Option<String>,
+}
+
+pub struct EditSection {
+    pub title: String,
+    pub fields: Vec<EditField>,
+}
+
+pub struct HistoryView {
+    pub date: String,
+    pub what: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory/edit.html")]
+struct EditPage {
+    shell: Shell,
+    csrf: String,
+    id: String,
+    name: String,
+    sections: Vec<EditSection>,
+    history: Vec<HistoryView>,
+    saved: Option<String>,
+    has_problems: bool,
+}
+
+/// The records a curator edits, in the order a listing reads.
+const EDITED: [&str; 14] = [
+    "organization",
+    "service",
+    "location",
+    "address",
+    "phone",
+    "schedule",
+    "language",
+    "service_area",
+    "cost_option",
+    "required_document",
+    "accessibility",
+    "contact",
+    "program",
+    "funding",
+];
+
+async fn edit_page(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    sent: &std::collections::BTreeMap<String, String>,
+    refusals: &super::edit::Refusals,
+    saved: Option<String>,
+) -> Result<Response, HtmlError> {
+    use super::hsds::tables;
+    let data = super::edit::tree(&state.db, id)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?
+        .ok_or(HtmlError::NotFound)?;
+    let mut sections = Vec::new();
+    for table in EDITED.iter().filter_map(|t| tables::get(t)) {
+        for (row_id, cells) in data.rows(&table.name) {
+            let name = super::hsds::dataset::text(table, cells, "name")
+                .map_or_else(|| row_id.chars().take(8).collect(), str::to_owned);
+            let fields = table
+                .fields
+                .iter()
+                .zip(cells)
+                .filter(|(f, _)| super::model::editable(table, f))
+                .map(|(f, cell)| {
+                    let key = super::model::edit_key(&table.name, row_id, &f.name);
+                    let stored = match cell {
+                        Some(super::hsds::value::Cell::Text(t)) => t.clone(),
+                        Some(super::hsds::value::Cell::Number(n)) => {
+                            super::hsds::value::format_number(*n)
+                        }
+                        None => String::new(),
+                    };
+                    EditField {
+                        value: sent.get(&key).cloned().unwrap_or(stored),
+                        long: f.name.contains("description") || f.name.contains("process"),
+                        problem: refusals.get(&key).cloned(),
+                        name: f.name.clone(),
+                        key,
+                    }
+                })
+                .collect();
+            sections.push(EditSection {
+                title: format!("{} · {name}", table.name.replace('_', " ")),
+                fields,
+            });
+        }
+    }
+    let history = super::edit::history(&state.db, &data)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?
+        .into_iter()
+        .take(200)
+        .map(|c| HistoryView {
+            date: c.last_action_date.unwrap_or_default(),
+            what: format!(
+                "{} {}",
+                c.resource_type.unwrap_or_default().replace('_', " "),
+                c.field_name.unwrap_or_default()
+            ),
+            before: c.previous_value.unwrap_or_default(),
+            after: c.replacement_value.unwrap_or_default(),
+        })
+        .collect();
+    let name = data
+        .get("organization", id)
+        .and_then(|cells| {
+            tables::get("organization").and_then(|t| super::hsds::dataset::text(t, cells, "name"))
+        })
+        .unwrap_or_default()
+        .to_owned();
+    let page = EditPage {
+        shell: Shell::current(),
+        csrf: csrf_of(principal),
+        id: id.to_owned(),
+        name,
+        sections,
+        history,
+        saved,
+        has_problems: !refusals.is_empty(),
+    };
+    let status = if refusals.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((status, Html(page.render().map_err(anyhow::Error::from)?)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SavedCount {
+    saved: String,
+}
+
+/// The listing editor: every public field of the organization and its records, and
+/// the listing's change history.
+pub async fn edit_listing(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    UrlQuery(saved): UrlQuery<SavedCount>,
+) -> Result<Response, HtmlError> {
+    let saved = Some(saved.saved).filter(|s| !s.is_empty());
+    edit_page(
+        &state,
+        &principal,
+        &id,
+        &std::collections::BTreeMap::default(),
+        &std::collections::BTreeMap::default(),
+        saved,
+    )
+    .await
+}
+
+/// Saves the listing editor: every value checked as an import checks it; nothing is
+/// stored if any is refused.
+pub async fn save_listing(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, HtmlError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    check_form_token(&state, &principal, &csrf).await?;
+    match super::edit::save(&state.db, &principal, &id, &pairs).await {
+        Ok(Ok(count)) => Ok(axum::response::Redirect::to(&format!(
+            "/directory/curate/{id}/edit?saved={count}"
+        ))
+        .into_response()),
+        Ok(Err(refusals)) => {
+            let sent = pairs.into_iter().collect();
+            edit_page(&state, &principal, &id, &sent, &refusals, None).await
+        }
+        Err(service::DirectoryError::NotFound) => Err(HtmlError::NotFound),
+        Err(e) => Err(HtmlError::Internal(e.into())),
     }
 }

@@ -376,7 +376,7 @@ pub async fn one(
 
 /// Loads, level by level, every row that assembling `ids` of `table` to `shape`
 /// will need, following the same links as the assembler.
-async fn load_tree(
+pub(crate) async fn load_tree(
     db: &Db,
     table: &'static Table,
     ids: &[String],

@@ -20,6 +20,8 @@ use crate::kernel::time::now_micros;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
+    #[error("no such organization in the directory")]
+    NotFound,
     #[error("reading or writing files: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]

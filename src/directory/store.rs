@@ -436,3 +436,57 @@ pub async fn service_ids_after(
         .fetch_all(pool)
         .await
 }
+
+/// The change history (HSDS metadata rows) of the records `ids`, newest first.
+pub async fn metadata_of(
+    pool: &AnyPool,
+    ids: &[String],
+) -> Result<Vec<crate::directory::edit::Change>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(300) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT \"id\", \"resource_type\", \"field_name\", \"previous_value\", \"replacement_value\", \"last_action_date\" \
+             FROM hsds_metadata WHERE \"resource_id\" IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_as::<
+            _,
+            (
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            ),
+        >(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        out.extend(query.fetch_all(pool).await?);
+    }
+    // Ids are time-ordered (UUIDv7) for changes made here; imported ones sort anywhere.
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(out
+        .into_iter()
+        .map(
+            |(
+                _,
+                resource_type,
+                field_name,
+                previous_value,
+                replacement_value,
+                last_action_date,
+            )| {
+                crate::directory::edit::Change {
+                    resource_type,
+                    field_name,
+                    previous_value,
+                    replacement_value,
+                    last_action_date,
+                }
+            },
+        )
+        .collect())
+}

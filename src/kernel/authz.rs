@@ -214,6 +214,16 @@ pub const ROUTES: &[RouteRule] = &[
         "/directory/curate/{id}",
         Policy::Requires(Action::CurateDirectory),
     ),
+    rule(
+        "GET",
+        "/directory/curate/{id}/edit",
+        Policy::Requires(Action::CurateDirectory),
+    ),
+    rule(
+        "POST",
+        "/directory/curate/{id}/edit",
+        Policy::Requires(Action::CurateDirectory),
+    ),
     rule("GET", "/find-help/services/{id}", Policy::Public),
     rule(
         "GET",

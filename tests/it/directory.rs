@@ -1244,3 +1244,132 @@ crate::on_both_databases! {
     bad_api_input_is_a_clear_400;
     bad_files_are_reported_and_nothing_is_half_written;
 }
+
+crate::on_both_databases! {
+    curators_edit_every_field_and_each_change_is_kept;
+}
+
+const LEGAL_ORG: &str = "22222222-2222-4222-8222-222222222222";
+
+async fn curators_edit_every_field_and_each_change_is_kept(backend: Backend) {
+    let app = seeded(backend).await;
+    let curator = app
+        .signed_in(atip::kernel::auth::Role::DirectoryCurator, None)
+        .await;
+    // Curators reach the editor from a listing.
+    let page = app
+        .get_as(&curator, &format!("/directory/services/{LEGAL_SERVICE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/directory/curate/{LEGAL_ORG}/edit")));
+    let response = app
+        .get_as(&curator, &format!("/directory/curate/{LEGAL_ORG}/edit"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    let description = format!("service/{LEGAL_SERVICE}/description");
+    assert!(page.contains(&format!("name=\"{description}\"")), "{page}");
+    assert!(
+        !page.contains("/address_1\""),
+        "sealed streets are not in the editor"
+    );
+
+    let post = |fields: Vec<(String, String)>| {
+        let mut form = vec![("csrf".to_owned(), curator.csrf.clone())];
+        form.extend(fields);
+        app.client
+            .post(app.url(&format!("/directory/curate/{LEGAL_ORG}/edit")))
+            .header("cookie", &curator.cookie)
+            .form(&form)
+            .send()
+    };
+    // A bad value refuses the whole save, naming the field.
+    let response = post(vec![
+        (
+            description.clone(),
+            "Walk-in clinic for visa applicants".into(),
+        ),
+        (
+            format!("organization/{LEGAL_ORG}/email"),
+            "not an email".into(),
+        ),
+        (
+            format!("address/{LEGAL_ORG}/address_1"),
+            "1 Secret St".into(),
+        ),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("usa-error-message"), "{page}");
+    let (_, service) = app
+        .get_json(&format!("/hsds/services/{LEGAL_SERVICE}"))
+        .await;
+    assert_ne!(service["description"], "Walk-in clinic for visa applicants");
+
+    // A good save: the API, the search and the history show it.
+    let response = post(vec![(
+        description.clone(),
+        "Walk-in clinic for visa applicants".into(),
+    )])
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        format!("/directory/curate/{LEGAL_ORG}/edit?saved=1").as_str()
+    );
+    let (_, service) = app
+        .get_json(&format!("/hsds/services/{LEGAL_SERVICE}"))
+        .await;
+    assert_eq!(service["description"], "Walk-in clinic for visa applicants");
+    let change = service["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["field_name"] == "description")
+        .unwrap_or_else(|| panic!("{service}"));
+    assert_eq!(
+        change["replacement_value"],
+        "Walk-in clinic for visa applicants"
+    );
+    assert_eq!(change["last_action_type"], "update");
+    assert_eq!(change["updated_by"], "atip directory curator");
+    found_within(&app, "/hsds/services?search=walk-in", LEGAL_SERVICE).await;
+    let page = app
+        .get_as(
+            &curator,
+            &format!("/directory/curate/{LEGAL_ORG}/edit?saved=1"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Saved 1 change") && page.contains("Walk-in clinic"),
+        "{page}"
+    );
+    // Who did it is in the audit log, not in the published history.
+    let by: Option<String> = sqlx::query_scalar(
+        "SELECT actor_role FROM audit_events WHERE action = 'directory.listing.edit'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(by.as_deref(), Some("directory-curator"));
+    // Saving the same values again changes nothing.
+    let response = post(vec![(
+        description,
+        "Walk-in clinic for visa applicants".into(),
+    )])
+    .await
+    .unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        format!("/directory/curate/{LEGAL_ORG}/edit?saved=0").as_str()
+    );
+    app.shutdown().await;
+}
