@@ -189,6 +189,10 @@ fn directory_pages() -> Router<AppState> {
             "/directory/services/{id}",
             get(directory::pages::staff_listing),
         )
+        .route(
+            "/directory/services/{id}/notes",
+            post(directory::pages::add_note),
+        )
         .route("/library", get(library::pages::browse))
         .route("/library/documents/{id}", get(library::pages::document))
         .route(

@@ -454,3 +454,9 @@ mod edit_tests {
         assert_eq!(parse_edit_key("nonsense"), None);
     }
 }
+
+/// A note on a listing: trimmed, 1 to 2,000 characters.
+pub fn listing_note(given: &str) -> Option<String> {
+    let note = given.trim();
+    (!note.is_empty() && note.chars().count() <= 2_000).then(|| note.to_owned())
+}

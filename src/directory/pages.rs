@@ -401,6 +401,10 @@ struct ListingPage {
     back: &'static str,
     /// For curators: the listing editor.
     edit: Option<String>,
+    /// For hotline staff: notes from earlier referrals, and the form to add one.
+    notes: Option<Vec<NoteView>>,
+    note_action: String,
+    csrf: String,
     name: String,
     organization: String,
     description: String,
@@ -532,7 +536,31 @@ async fn listing(
         return Err(HtmlError::NotFound);
     };
     let locations = location_views(state, &service, principal, &shell).await?;
+    let may_note = principal.is_some_and(|p| {
+        authz::authorize(Some(p), Action::NoteListing, Resource::Global) == authz::Decision::Allow
+    });
+    let notes = match service.get("organization").map(|o| text(o, "id")) {
+        Some(org) if may_note => Some(
+            service::notes(&state.db, &state.crypto, &org)
+                .await
+                .map_err(|e| HtmlError::Internal(e.into()))?
+                .into_iter()
+                .map(|n| NoteView {
+                    at: date(Some(n.at)),
+                    role: n
+                        .role
+                        .map(|r| shell.tr.t(&format!("role-{r}")))
+                        .unwrap_or_default(),
+                    text: n.text,
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
     let page = ListingPage {
+        notes,
+        note_action: format!("/directory/services/{id}/notes"),
+        csrf: principal.map(csrf_of).unwrap_or_default(),
         back: if principal.is_some() {
             "/directory/search"
         } else {
@@ -590,6 +618,40 @@ pub async fn public_listing(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     listing(&state, &id, None).await
+}
+
+pub struct NoteView {
+    pub at: String,
+    pub role: String,
+    pub text: String,
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Adds a note to a listing (what the next advocate should know).
+pub async fn add_note(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<NoteForm>,
+) -> Result<Response, HtmlError> {
+    check_form_token(&state, &principal, &form.csrf).await?;
+    let Some(note) = super::model::listing_note(&form.note) else {
+        return Err(HtmlError::BadRequest);
+    };
+    let added = service::add_note(&state.db, &state.crypto, &principal, &id, &note)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?;
+    if !added {
+        return Err(HtmlError::NotFound);
+    }
+    Ok(axum::response::Redirect::to(&format!("/directory/services/{id}#notes")).into_response())
 }
 
 /// A listing as staff see it.

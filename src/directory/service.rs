@@ -587,3 +587,69 @@ pub async fn curation_queue(
     }
     Ok(items)
 }
+
+/// A note on a listing as staff read it.
+pub struct ListingNote {
+    pub at: i64,
+    pub role: Option<String>,
+    pub text: String,
+}
+
+const NOTES_TABLE: &str = "directory_listing_notes";
+
+/// Adds a note to the listing that offers `service_id`; returns false if there is no
+/// such service.
+pub async fn add_note(
+    db: &Db,
+    crypto: &Crypto,
+    author: &crate::kernel::auth::Principal,
+    service_id: &str,
+    note: &str,
+) -> Result<bool, DirectoryError> {
+    let Some(organization_id) = store::organization_of_service(db.reader(), service_id).await?
+    else {
+        return Ok(false);
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let sealed = crypto
+        .seal(Scope::System, NOTES_TABLE, "note_sealed", &id, note)
+        .await?;
+    let role = author.main_role().map(crate::kernel::auth::Role::id);
+    let by = author.id.to_string();
+    let event = Event {
+        object_type: Some("organization"),
+        object_id: Some(organization_id.clone()),
+        ..Event::by(author, "directory.listing.note")
+    };
+    db.transaction(|tx| {
+        let (id, organization_id, sealed, by, event) =
+            (&id, &organization_id, &sealed, &by, &event);
+        async move {
+            store::insert_note(tx, id, organization_id, sealed, (by, role), now_micros()).await?;
+            audit::append(tx, event, Outcome::Success).await?;
+            Ok::<_, DirectoryError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(true)
+}
+
+/// The latest notes on the listing of `organization_id`, opened.
+pub async fn notes(
+    db: &Db,
+    crypto: &Crypto,
+    organization_id: &str,
+) -> Result<Vec<ListingNote>, DirectoryError> {
+    let mut out = Vec::new();
+    for (id, sealed, role, at) in store::notes_of(db.reader(), organization_id, 50).await? {
+        out.push(ListingNote {
+            at,
+            role,
+            text: crypto
+                .open_field(NOTES_TABLE, "note_sealed", &id, &sealed)
+                .await?,
+        });
+    }
+    Ok(out)
+}

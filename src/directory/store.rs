@@ -490,3 +490,55 @@ pub async fn metadata_of(
         )
         .collect())
 }
+
+/// The organization offering `service_id`.
+pub async fn organization_of_service(
+    pool: &AnyPool,
+    service_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let found: Option<Option<String>> =
+        sqlx::query_scalar("SELECT \"organization_id\" FROM hsds_service WHERE \"id\" = $1")
+            .bind(service_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.flatten())
+}
+
+pub async fn insert_note(
+    conn: &mut AnyConnection,
+    id: &str,
+    organization_id: &str,
+    sealed: &str,
+    author: (&str, Option<&str>),
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO directory_listing_notes (id, organization_id, note_sealed, author_role, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(organization_id)
+    .bind(sealed)
+    .bind(author.1)
+    .bind(author.0)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A listing's notes, newest first: id, sealed text, author's role, when.
+pub async fn notes_of(
+    pool: &AnyPool,
+    organization_id: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, note_sealed, author_role, created_at FROM directory_listing_notes \
+         WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(organization_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

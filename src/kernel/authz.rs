@@ -32,6 +32,8 @@ pub enum Action {
     CurateDirectory,
     /// Find and download the library's internal (staff-only) documents.
     ReadInternalLibrary,
+    /// Read and write hotline staff's notes on a directory listing.
+    NoteListing,
     /// Add library documents and versions and change their descriptions.
     CurateLibrary,
 }
@@ -58,6 +60,7 @@ impl Action {
             Self::ReadConfidentialAddress => "read-confidential-address",
             Self::CurateDirectory => "curate-directory",
             Self::ReadInternalLibrary => "read-internal-library",
+            Self::NoteListing => "note-listing",
             Self::CurateLibrary => "curate-library",
         }
     }
@@ -78,6 +81,7 @@ impl Action {
             Self::ReadConfidentialAddress => "read confidential address",
             Self::CurateDirectory => "curate directory",
             Self::ReadInternalLibrary => "read internal library",
+            Self::NoteListing => "note listing",
             Self::CurateLibrary => "curate library",
         }
     }
@@ -157,7 +161,7 @@ fn allows(role: Role, action: Action) -> bool {
         // Those who send callers to shelters, and those who vet them.
         // Curators keep the directory and the library.
         Action::CurateDirectory | Action::CurateLibrary => matches!(role, Role::DirectoryCurator),
-        Action::ReadConfidentialAddress => matches!(
+        Action::ReadConfidentialAddress | Action::NoteListing => matches!(
             role,
             Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
         ),
@@ -234,6 +238,11 @@ pub const ROUTES: &[RouteRule] = &[
         "GET",
         "/directory/services/{id}",
         Policy::Requires(Action::SearchDirectory),
+    ),
+    rule(
+        "POST",
+        "/directory/services/{id}/notes",
+        Policy::Requires(Action::NoteListing),
     ),
     // The library is public; internal documents are filtered by the policy
     // (read-internal-library) inside the service, and answer 404 to others.

@@ -285,6 +285,23 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 request.form(&fields[..7]).send().await.unwrap().status()
             }
         }
+        ("POST", p) if p.starts_with("/directory/services/") => {
+            let csrf = caller
+                .session
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default();
+            let mut request = app.client.post(app.url(path));
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            request
+                .form(&[("csrf", csrf.as_str()), ("note", "Matrix note")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
         ("POST", p) if p.starts_with("/directory/individuals") => {
             let csrf = caller
                 .session

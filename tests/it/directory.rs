@@ -1373,3 +1373,62 @@ async fn curators_edit_every_field_and_each_change_is_kept(backend: Backend) {
     );
     app.shutdown().await;
 }
+
+crate::on_both_databases! {
+    advocates_leave_notes_for_the_next_referral;
+}
+
+async fn advocates_leave_notes_for_the_next_referral(backend: Backend) {
+    let app = seeded(backend).await;
+    let advocate = app
+        .signed_in(atip::kernel::auth::Role::HotlineAdvocate, None)
+        .await;
+    let analyst = app.signed_in(atip::kernel::auth::Role::Analyst, None).await;
+    let note = "Intake answers before noon only; ask for the duty attorney";
+    let post = |who: &crate::helpers::Session, text: &str| {
+        app.client
+            .post(app.url(&format!("/directory/services/{LEGAL_SERVICE}/notes")))
+            .header("cookie", &who.cookie)
+            .form(&[("csrf", who.csrf.as_str()), ("note", text)])
+            .send()
+    };
+    let response = post(&advocate, note).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_as(&advocate, &format!("/directory/services/{LEGAL_SERVICE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(note) && page.contains("(hotline advocate)"),
+        "{page}"
+    );
+    // An empty note is refused; an analyst may neither write nor read them.
+    assert_eq!(
+        post(&advocate, "   ").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post(&analyst, "x").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let page = app
+        .get_as(&analyst, &format!("/directory/services/{LEGAL_SERVICE}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(note) && !page.contains("id=\"notes\""));
+    // Never public, and sealed where it is stored.
+    let (_, public) = app
+        .get_html(&format!("/find-help/services/{LEGAL_SERVICE}"), "en")
+        .await;
+    assert!(!public.contains(note));
+    let stored: String = sqlx::query_scalar("SELECT note_sealed FROM directory_listing_notes")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert!(!stored.contains("noon"));
+    app.shutdown().await;
+}
