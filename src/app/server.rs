@@ -11,11 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::router;
 use crate::accounts::model::SessionPolicy;
+use crate::directory::reminders::Sweeper;
 use crate::directory::search::Search;
 use crate::kernel::config::Config;
 use crate::kernel::crypto::{Crypto, CryptoError};
 use crate::kernel::db::{Backend, Db, OpenError, SchemaError};
 use crate::kernel::jobs::JobRunner;
+use crate::kernel::mail::{Mailer, Sender};
 use crate::kernel::web::context::SiteInfo;
 use crate::library::Library;
 use crate::library::service::Extractor;
@@ -49,6 +51,8 @@ pub enum StartError {
     Search(crate::directory::search::BuildError),
     #[error("building the library index failed: {0}")]
     Library(crate::library::BuildError),
+    #[error("outgoing mail is not configured correctly: {0}")]
+    Mail(crate::kernel::mail::MailError),
 }
 
 /// A bound, migrated server that has not started answering yet.
@@ -59,7 +63,24 @@ pub struct Application {
     crypto: Crypto,
     search: Arc<Search>,
     library: Arc<Library>,
+    background: Background,
     grace: Duration,
+}
+
+fn vetting(config: &Config) -> crate::directory::model::Vetting {
+    crate::directory::model::Vetting {
+        reverify_months: config.directory_reverify_months,
+        grace_days: config.directory_grace_days,
+    }
+}
+
+/// What the background work (jobs and periodic checks) needs besides the database.
+#[derive(Clone)]
+struct Background {
+    mailer: Mailer,
+    vetting: crate::directory::model::Vetting,
+    reminder_days: u32,
+    public_url: String,
 }
 
 impl Application {
@@ -76,8 +97,21 @@ impl Application {
         let crypto = open_keys(config, db.clone())?;
         let search = Search::build(&db).await.map_err(StartError::Search)?;
         let library = Library::build(&db).await.map_err(StartError::Library)?;
+        let mailer = Mailer::new(
+            &config.mail_from,
+            config.smtp_url.as_ref(),
+            config.outbox_dir(),
+        )
+        .map_err(StartError::Mail)?;
+        tracing::info!(to = %mailer.describe(), "outgoing mail");
+        let background = Background {
+            mailer,
+            vetting: vetting(config),
+            reminder_days: config.directory_reminder_days,
+            public_url: config.public_url(),
+        };
         Ok(Self::with_parts(
-            listener, db, crypto, search, library, config,
+            listener, db, crypto, search, library, background, config,
         ))
     }
 
@@ -87,6 +121,7 @@ impl Application {
         crypto: Crypto,
         search: Arc<Search>,
         library: Arc<Library>,
+        background: Background,
         config: &Config,
     ) -> Self {
         let site = SiteInfo {
@@ -112,16 +147,14 @@ impl Application {
                 router::Limits {
                     max_body_bytes: config.max_body_bytes,
                     sign_in_per_ip_per_minute: config.sign_in_per_ip_per_minute,
-                    vetting: crate::directory::model::Vetting {
-                        reverify_months: config.directory_reverify_months,
-                        grace_days: config.directory_grace_days,
-                    },
+                    vetting: vetting(config),
                     max_upload_bytes: config.library_max_upload_bytes,
                 },
             ),
             crypto,
             search,
             library,
+            background,
             listener,
             db,
             grace: Duration::from_secs(config.shutdown_grace_secs),
@@ -147,13 +180,21 @@ impl Application {
     /// in flight finish (up to the grace period), stops the job worker and closes the
     /// database.
     pub async fn run(self, stop: CancellationToken) -> std::io::Result<()> {
-        let worker = tokio::spawn(
-            JobRunner::new(self.db.clone())
-                .with_handler(Arc::new(Extractor {
-                    db: self.db.clone(),
-                }))
-                .run(Duration::from_secs(1), stop.child_token()),
-        );
+        let runner = JobRunner::new(self.db.clone())
+            .with_handler(Arc::new(Extractor {
+                db: self.db.clone(),
+            }))
+            .with_handler(Arc::new(Sweeper {
+                db: self.db.clone(),
+                vetting: self.background.vetting,
+                days: self.background.reminder_days,
+                public_url: self.background.public_url.clone(),
+            }))
+            .with_handler(Arc::new(Sender {
+                mailer: self.background.mailer.clone(),
+            }));
+        let worker = tokio::spawn(runner.run(Duration::from_secs(1), stop.child_token()));
+        let reminders = tokio::spawn(schedule_reminders(self.db.clone(), stop.child_token()));
         let follower = Arc::clone(&self.search).follow(self.db.clone(), stop.child_token());
         let library = Arc::clone(&self.library).follow(self.db.clone(), stop.child_token());
         // The peer address feeds the per-IP limits; it is never logged.
@@ -176,9 +217,25 @@ impl Application {
         let _ = worker.await;
         let _ = follower.await;
         let _ = library.await;
+        let _ = reminders.await;
         self.db.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Checks every hour whether the day's reminder sweep is due (one server queues it).
+async fn schedule_reminders(db: Db, stop: CancellationToken) {
+    loop {
+        if let Err(e) =
+            crate::directory::reminders::schedule(&db, crate::kernel::time::now_micros()).await
+        {
+            tracing::warn!(error = %e, "could not schedule the directory reminders; retrying");
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(crate::directory::reminders::CHECK_EVERY) => {}
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod individuals;
 pub mod model;
 pub mod pages;
 mod publish;
+pub mod reminders;
 pub mod routes;
 pub mod search;
 pub mod service;

@@ -542,3 +542,30 @@ pub async fn notes_of(
     .fetch_all(pool)
     .await
 }
+
+/// Listed organizations with what a reminder needs: id, name, last verified, last
+/// reminded, contact email (the applicant's, else the organization's), one service.
+pub async fn reminder_candidates(pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT l.organization_id, COALESCE(o.\"name\", ''), l.last_verified_at, l.reminded_at, \
+         COALESCE(l.contact_email, o.\"email\"), \
+         (SELECT MIN(s.\"id\") FROM hsds_service s WHERE s.\"organization_id\" = l.organization_id) \
+         FROM directory_listings l JOIN hsds_organization o ON o.\"id\" = l.organization_id \
+         WHERE l.status = 'listed' ORDER BY l.organization_id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn set_reminded(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE directory_listings SET reminded_at = $1 WHERE organization_id = $2")
+        .bind(at)
+        .bind(organization_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -57,6 +57,18 @@ pub struct Config {
     /// Days after the re-verification is due before an unverified listing drops out
     /// of public results (it stays, flagged, in the staff search).
     pub directory_grace_days: u32,
+    /// Reminders to re-verify go to a listing's contact this many days before it is due
+    /// (and again every 14 days while it stays due).
+    pub directory_reminder_days: u32,
+    /// The sender of atip's mail.
+    pub mail_from: String,
+    /// SMTP server for outgoing mail; without it, mail is written to DATA_DIR/outbox.
+    /// Also `smtp_url_file`.
+    pub smtp_url: Option<crate::kernel::mail::SmtpUrl>,
+    pub smtp_url_file: Option<PathBuf>,
+    /// The address people use to reach this server, for links in mail
+    /// (default: http:// and `addr`).
+    pub public_url: Option<String>,
     /// The largest file a curator may upload to the library (all other requests
     /// keep `max_body_bytes`).
     pub library_max_upload_bytes: usize,
@@ -96,6 +108,11 @@ impl Default for Config {
             directory_reverify_months: 12,
             directory_grace_days: 60,
             library_max_upload_bytes: 50 * 1024 * 1024,
+            directory_reminder_days: 30,
+            mail_from: "atip <no-reply@atip.localhost>".to_owned(),
+            smtp_url: None,
+            smtp_url_file: None,
+            public_url: None,
             demo: false,
         }
     }
@@ -123,6 +140,11 @@ const KEYS: &[&str] = &[
     "directory_reverify_months",
     "directory_grace_days",
     "library_max_upload_bytes",
+    "directory_reminder_days",
+    "mail_from",
+    "smtp_url",
+    "smtp_url_file",
+    "public_url",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.
@@ -138,8 +160,8 @@ pub enum ConfigError {
         path: PathBuf,
         cause: std::io::Error,
     },
-    #[error("both database_url and database_url_file are set; keep one")]
-    TwoSources,
+    #[error("both {0} and {0}_file are set; keep one")]
+    TwoSources(&'static str),
     #[error(
         "secure_cookies = false is allowed only on a loopback address (127.0.0.1 or ::1), not {0}; serve over TLS instead"
     )]
@@ -187,7 +209,7 @@ impl Config {
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
         if let Some(path) = self.database_url_file.take() {
             if self.database_url.is_some() {
-                return Err(ConfigError::TwoSources);
+                return Err(ConfigError::TwoSources("database_url"));
             }
             let raw = std::fs::read_to_string(&path).map_err(|cause| ConfigError::SecretFile {
                 key: "database_url_file",
@@ -197,7 +219,32 @@ impl Config {
             let url = DatabaseUrl::parse(&raw).map_err(|e| ConfigError::Invalid(e.to_string()))?;
             self.database_url = Some(url);
         }
+        if let Some(path) = self.smtp_url_file.take() {
+            if self.smtp_url.is_some() {
+                return Err(ConfigError::TwoSources("smtp_url"));
+            }
+            let raw = std::fs::read_to_string(&path).map_err(|cause| ConfigError::SecretFile {
+                key: "smtp_url_file",
+                path: path.clone(),
+                cause,
+            })?;
+            self.smtp_url = Some(crate::kernel::mail::SmtpUrl::new(raw.trim()));
+        }
         Ok(())
+    }
+
+    /// Where outgoing mail goes when there is no SMTP server.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The address of this server for links in mail.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The master key file to use.

@@ -10,6 +10,7 @@ pub mod db;
 pub mod i18n;
 pub mod ids;
 pub mod jobs;
+pub mod mail;
 pub mod outbox;
 pub mod places;
 pub mod settings;

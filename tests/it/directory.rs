@@ -1432,3 +1432,76 @@ async fn advocates_leave_notes_for_the_next_referral(backend: Backend) {
     assert!(!stored.contains("noon"));
     app.shutdown().await;
 }
+
+crate::on_both_databases! {
+    listings_coming_due_get_one_reminder;
+}
+
+async fn listings_coming_due_get_one_reminder(backend: Backend) {
+    use atip::directory::model::Vetting;
+    use atip::directory::reminders;
+    let app = seeded(backend).await;
+    let day = 86_400_000_000_i64;
+    let now = atip::kernel::time::now_micros();
+    // Both listings were verified 340 days ago: due in about 20 days (a year is 360).
+    sqlx::query("UPDATE directory_listings SET last_verified_at = $1")
+        .bind(now - 340 * day)
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    // One sweep a day, whichever server asks first (this one swept at its start).
+    assert!(!reminders::schedule(&app.db, now).await.unwrap());
+    assert!(reminders::schedule(&app.db, now + day + 1).await.unwrap());
+    assert!(
+        !reminders::schedule(&app.db, now + day + day / 2)
+            .await
+            .unwrap()
+    );
+    // The worker runs the sweep, then sends the message (to the outbox folder here).
+    let outbox = app.fresh.dir.path().join("outbox");
+    let mut mail = Vec::new();
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(&outbox) {
+            mail = entries.map(|e| e.unwrap().path()).collect();
+            if mail.len() >= 2 {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The shelter and the HSDS example organization have an address; the legal aid
+    // office has none, so it gets nothing.
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    let text = mail
+        .iter()
+        .map(|m| std::fs::read_to_string(m).unwrap())
+        .find(|t| t.contains("safeharbor"))
+        .unwrap();
+    assert!(text.contains("To: intake@safeharbor.example.org"), "{text}");
+    assert!(text.contains("Safe Harbor Shelter"), "{text}");
+    assert!(
+        text.contains(&format!("/find-help/services/{SHELTER_SERVICE}")),
+        "{text}"
+    );
+    // Not again within two weeks; again after, while still due.
+    let vetting = Vetting {
+        reverify_months: 12,
+        grace_days: 60,
+    };
+    let swept = reminders::sweep(&app.db, vetting, 30, "https://atip.example", now + day)
+        .await
+        .unwrap();
+    assert_eq!(swept, 0);
+    let swept = reminders::sweep(&app.db, vetting, 30, "https://atip.example", now + 15 * day)
+        .await
+        .unwrap();
+    assert_eq!(swept, 2);
+    let reminded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'directory.listing.reminded'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(reminded, 4);
+    app.shutdown().await;
+}
