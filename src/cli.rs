@@ -76,6 +76,10 @@ enum BenchCommand {
         /// removed afterwards).
         #[arg(long)]
         work_dir: Option<PathBuf>,
+        /// Also measure PostgreSQL full text + GiST on this database (the benchmark
+        /// makes and drops a schema `atip_bench_peer` in it).
+        #[arg(long, env = "ATIP_BENCH_POSTGRES_URL")]
+        postgres_url: Option<String>,
     },
 }
 
@@ -320,11 +324,13 @@ async fn run(command: Command) -> Result<(), Failure> {
             queries,
             seed,
             work_dir,
+            postgres_url,
         }) => crate::bench::directory(crate::bench::Options {
             services,
             queries,
             seed,
             work_dir,
+            postgres_url,
         })
         .await
         .map_err(|e| Failure::Directory(format!("{e:#}"))),

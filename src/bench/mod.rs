@@ -3,6 +3,7 @@
 //! nothing (see docs/benchmarks.md for the figures and the command that made them).
 
 pub(crate) mod generate;
+mod postgres_peer;
 mod sqlite_peer;
 
 use std::path::PathBuf;
@@ -25,6 +26,37 @@ pub struct Options {
     pub seed: u64,
     /// Where the generated files and databases go (a temporary folder if `None`).
     pub work_dir: Option<PathBuf>,
+    /// Also measure PostgreSQL full text + GiST here (in a schema of its own).
+    pub postgres_url: Option<String>,
+}
+
+/// One of the alternatives atip is measured against.
+enum Peer {
+    Sqlite(sqlite_peer::Peer),
+    Postgres(postgres_peer::Peer),
+}
+
+impl Peer {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "SQLite FTS5 + R*Tree",
+            Self::Postgres(_) => "PostgreSQL full text + GiST",
+        }
+    }
+
+    async fn search(&self, q: &Query) -> Result<Answer, sqlx::Error> {
+        match self {
+            Self::Sqlite(p) => p.search(q).await,
+            Self::Postgres(p) => p.search(q).await,
+        }
+    }
+
+    async fn close(&self) {
+        match self {
+            Self::Sqlite(p) => p.pool().close().await,
+            Self::Postgres(p) => p.close().await,
+        }
+    }
 }
 
 fn peak_memory_mib() -> Option<u64> {
@@ -158,7 +190,7 @@ fn atip_throughput(search: &Search, queries: &[Query], now: jiff::Timestamp) -> 
     per_second(queries.len(), start.elapsed())
 }
 
-async fn peer_throughput(peer: &Arc<sqlite_peer::Peer>, queries: &[Query]) -> f64 {
+async fn peer_throughput(peer: &Arc<Peer>, queries: &[Query]) -> f64 {
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -228,24 +260,14 @@ async fn load(dir: &std::path::Path, options: &Options) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// Builds the SQLite peer, runs the same queries, compares; returns its sorted
-/// latencies and throughput.
-async fn peer(
-    dir: &std::path::Path,
-    docs: &[Arc<search::Doc>],
+/// Runs the same queries on `peer`, compares; returns its sorted latencies and
+/// throughput.
+async fn measure(
+    peer: Peer,
     queries: &[Query],
     answers: &[Answer],
 ) -> anyhow::Result<(Vec<Duration>, f64)> {
-    let file = dir.join("peer.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-    }
-    let start = Instant::now();
-    let peer = Arc::new(sqlite_peer::Peer::build(&file, docs).await?);
-    println!(
-        "SQLite FTS5 + R*Tree build: {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
+    let peer = Arc::new(peer);
     // Warm the page cache with a tenth of the mix (a full pass takes minutes).
     for q in queries.iter().take(queries.len() / 10 + 1) {
         let _ = peer.search(q).await?;
@@ -263,7 +285,8 @@ async fn peer(
     times.sort();
     let qps = peer_throughput(&peer, queries).await;
     println!(
-        "SQLite FTS5 + R*Tree (sqlx): p50 {} p95 {} p99 {} max {}; {qps:.0} queries/s on all cores",
+        "{} (sqlx): p50 {} p95 {} p99 {} max {}; {qps:.0} queries/s on all cores",
+        peer.name(),
         ms(percentile(&times, 0.50)),
         ms(percentile(&times, 0.95)),
         ms(percentile(&times, 0.99)),
@@ -278,8 +301,34 @@ async fn peer(
             .map(|n| format!(" (first difference: query {n})"))
             .unwrap_or_default()
     );
-    peer.pool().close().await;
+    peer.close().await;
     Ok((times, qps))
+}
+
+/// Builds the SQLite peer from the documents.
+async fn sqlite(dir: &std::path::Path, docs: &[Arc<search::Doc>]) -> anyhow::Result<Peer> {
+    let file = dir.join("peer.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let start = Instant::now();
+    let peer = sqlite_peer::Peer::build(&file, docs).await?;
+    println!(
+        "SQLite FTS5 + R*Tree build: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(Peer::Sqlite(peer))
+}
+
+/// Builds the PostgreSQL peer from the documents.
+async fn postgres(url: &str, docs: &[Arc<search::Doc>]) -> anyhow::Result<Peer> {
+    let start = Instant::now();
+    let peer = postgres_peer::Peer::build(url, docs).await?;
+    println!(
+        "PostgreSQL full text + GiST build: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(Peer::Postgres(peer))
 }
 
 /// Runs the benchmark and prints its figures.
@@ -330,15 +379,22 @@ pub async fn directory(options: Options) -> anyhow::Result<()> {
         .into_iter()
         .map(Arc::new)
         .collect();
-    let (peer_times, peer_qps) = peer(&dir, &docs, &queries, &answers).await?;
     let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64().max(1e-12);
-    println!(
-        "atip vs SQLite: p50 {:.1}x, p99 {:.1}x faster; {:.1}x the queries/s",
-        ratio(percentile(&times, 0.5), percentile(&peer_times, 0.5)),
-        ratio(percentile(&times, 0.99), percentile(&peer_times, 0.99)),
-        qps / peer_qps.max(1e-9)
-    );
-    println!("PostgreSQL peer: not run (not built yet)");
+    let mut peers = vec![("SQLite", sqlite(&dir, &docs).await?)];
+    match &options.postgres_url {
+        Some(url) => peers.push(("PostgreSQL", postgres(url, &docs).await?)),
+        None => println!("PostgreSQL peer: not run (give --postgres-url)"),
+    }
+    drop(docs);
+    for (label, peer) in peers {
+        let (peer_times, peer_qps) = measure(peer, &queries, &answers).await?;
+        println!(
+            "atip vs {label}: p50 {:.1}x, p99 {:.1}x faster; {:.1}x the queries/s",
+            ratio(percentile(&times, 0.5), percentile(&peer_times, 0.5)),
+            ratio(percentile(&times, 0.99), percentile(&peer_times, 0.99)),
+            qps / peer_qps.max(1e-9)
+        );
+    }
     println!(
         "peak memory (whole run): {} MiB",
         peak_memory_mib().unwrap_or(0)

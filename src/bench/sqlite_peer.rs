@@ -10,7 +10,7 @@ use sqlx::{Row as _, Sqlite};
 
 use crate::directory::search::index::feature;
 use crate::directory::search::model::{bounding_box, distance_km};
-use crate::directory::search::{Doc, Query};
+use crate::directory::search::{Doc, Near, Query};
 
 pub struct Peer {
     pool: SqlitePool,
@@ -19,7 +19,7 @@ pub struct Peer {
 /// A result: service, service at location, distance.
 pub type Row = (String, Option<String>, f64);
 
-fn body(doc: &Doc) -> String {
+pub(super) fn body(doc: &Doc) -> String {
     let names = std::iter::once(&doc.service_name)
         .chain(std::iter::once(&doc.organization_name))
         .chain(&doc.alternate_names)
@@ -34,7 +34,7 @@ fn body(doc: &Doc) -> String {
     )
 }
 
-fn tags(doc: &Doc) -> Vec<String> {
+pub(super) fn tags(doc: &Doc) -> Vec<String> {
     let mut tags: Vec<String> = doc.terms.iter().map(|t| format!("t:{t}")).collect();
     tags.extend(doc.languages.iter().map(|l| format!("l:{l}")));
     if doc.hours.always() {
@@ -43,6 +43,48 @@ fn tags(doc: &Doc) -> Vec<String> {
     tags.sort();
     tags.dedup();
     tags
+}
+
+/// The tags a query requires.
+pub(super) fn tags_of_query(q: &Query) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for term in &q.filters.terms {
+        tags.push(format!("t:{term}"));
+    }
+    for language in &q.filters.languages {
+        tags.push(format!("l:{language}"));
+    }
+    if q.filters.open_24_7 {
+        tags.push(format!("t:{}", feature::OPEN_24_7));
+    }
+    tags
+}
+
+/// A candidate from a peer's database: (service, service at location), name, (lat, lng).
+pub(super) type Candidate = ((String, Option<String>), String, (f64, f64));
+
+/// What every peer does after its database: exact distance, the circle, nearest first
+/// (then name and ids), the page.
+pub(super) fn finish(candidates: Vec<Candidate>, near: &Near, q: &Query) -> Vec<Row> {
+    let mut rows: Vec<(Row, String)> = Vec::new();
+    for ((service, sal), name, (lat, lng)) in candidates {
+        let d = distance_km(near.point, crate::directory::search::Point { lat, lng });
+        if d <= near.radius_km {
+            rows.push(((service, sal, d), name));
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.0.2
+            .total_cmp(&b.0.2)
+            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| a.0.0.cmp(&b.0.0))
+            .then_with(|| a.0.1.cmp(&b.0.1))
+    });
+    rows.into_iter()
+        .skip(q.offset)
+        .take(q.limit)
+        .map(|(r, _)| r)
+        .collect()
 }
 
 impl Peer {
@@ -115,16 +157,7 @@ impl Peer {
             "SELECT d.service_id, d.sal_id, d.name, d.lat, d.lng FROM docs_geo g JOIN docs d ON d.id = g.id \
              WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lng >= ? AND g.max_lng <= ?",
         );
-        let mut tags: Vec<String> = Vec::new();
-        for term in &q.filters.terms {
-            tags.push(format!("t:{term}"));
-        }
-        for language in &q.filters.languages {
-            tags.push(format!("l:{language}"));
-        }
-        if q.filters.open_24_7 {
-            tags.push(format!("t:{}", feature::OPEN_24_7));
-        }
+        let tags = tags_of_query(q);
         let text = q
             .text
             .as_deref()
@@ -152,27 +185,15 @@ impl Peer {
         if let Some(age) = q.filters.age {
             query = query.bind(age).bind(age);
         }
-        let mut rows: Vec<(Row, String)> = Vec::new();
+        let mut rows = Vec::new();
         for row in query.fetch_all(&self.pool).await? {
-            let (lat, lng): (f64, f64) = (row.try_get(3)?, row.try_get(4)?);
-            let d = distance_km(near.point, crate::directory::search::Point { lat, lng });
-            if d <= near.radius_km {
-                rows.push(((row.try_get(0)?, row.try_get(1)?, d), row.try_get(2)?));
-            }
+            rows.push((
+                (row.try_get(0)?, row.try_get(1)?),
+                row.try_get(2)?,
+                (row.try_get(3)?, row.try_get(4)?),
+            ));
         }
-        rows.sort_by(|a, b| {
-            a.0.2
-                .total_cmp(&b.0.2)
-                .then_with(|| a.1.cmp(&b.1))
-                .then_with(|| a.0.0.cmp(&b.0.0))
-                .then_with(|| a.0.1.cmp(&b.0.1))
-        });
-        Ok(rows
-            .into_iter()
-            .skip(q.offset)
-            .take(q.limit)
-            .map(|(r, _)| r)
-            .collect())
+        Ok(finish(rows, near, q))
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -148,7 +148,13 @@ const KEYS: &[&str] = &[
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.
-const OTHER_ENV: &[&str] = &["config", "test_postgres_url"];
+const OTHER_ENV: &[&str] = &[
+    "config",
+    "test_postgres_url",
+    "bench_postgres_url",
+    "require_browser",
+    "axe_core_js",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -657,6 +657,12 @@ fn the_directory_benchmark_runs_and_agrees_with_its_peer() {
             "--work-dir",
         ])
         .arg(dir.path())
+        // With a PostgreSQL server, its peer is measured and compared too.
+        .args(
+            postgres_url()
+                .map(|url| vec!["--postgres-url".to_owned(), url])
+                .unwrap_or_default(),
+        )
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -674,6 +680,18 @@ fn the_directory_benchmark_runs_and_agrees_with_its_peer() {
         "peak memory (whole run):",
     ] {
         assert!(stdout.contains(figure), "no {figure:?} in\n{stdout}");
+    }
+    let peers = if postgres_url().is_some() { 2 } else { 1 };
+    assert_eq!(
+        stdout.matches("identical result lists: 200/200").count(),
+        peers,
+        "{stdout}"
+    );
+    if peers == 2 {
+        assert!(
+            stdout.contains("PostgreSQL full text + GiST (sqlx): p50"),
+            "{stdout}"
+        );
     }
 }
 
