@@ -3,6 +3,8 @@
 //! for filters, then the same exact distance and order in Rust. Built in a schema of
 //! its own from the same documents, asked the same questions.
 
+use std::fmt::Write as _;
+
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row as _};
 
@@ -123,23 +125,22 @@ impl Peer {
         };
         let text = q.text.as_deref().filter(|t| !t.trim().is_empty());
         if text.is_some() {
-            sql.push_str(&format!(
-                " AND d.body @@ plainto_tsquery('english', {})",
-                next()
-            ));
+            let _ = write!(sql, " AND d.body @@ plainto_tsquery('english', {})", next());
         }
         let tags = tags_of_query(q);
         for _ in &tags {
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 " AND d.id IN (SELECT doc FROM doc_tags WHERE tag = {})",
                 next()
-            ));
+            );
         }
         if q.filters.age.is_some() {
             let (a, b) = (next(), next());
-            sql.push_str(&format!(
+            let _ = write!(
+                sql,
                 " AND (d.min_age IS NULL OR d.min_age <= {a}) AND (d.max_age IS NULL OR d.max_age >= {b})"
-            ));
+            );
         }
         let mut query = sqlx::query::<Postgres>(sqlx::AssertSqlSafe(sql))
             .bind(west)
