@@ -69,6 +69,7 @@ pub async fn import(
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<ImportReport, DirectoryError> {
     let path: PathBuf = path.to_path_buf();
+    let path_of_people = path.join(PEOPLE_FILE);
     let (form, mut data, mut problems) = tokio::task::spawn_blocking(move || {
         let mut data = Dataset::default();
         let mut problems = Vec::new();
@@ -78,7 +79,8 @@ pub async fn import(
     if form == tabular::Form::Json {
         keep_stored_fields(db, &mut data).await?;
     }
-    if data.total() == 0 && problems.is_empty() {
+    let people = read_individuals(&path_of_people, &mut problems)?;
+    if data.total() == 0 && people.is_empty() && problems.is_empty() {
         problems.push(Problem::error("", None, "", "holds no HSDS records"));
     }
     super::publish::load_locations_of_addresses(db, &mut data).await?;
@@ -92,13 +94,75 @@ pub async fn import(
         return Ok(report);
     }
     protect_confidential(crypto, &mut data).await?;
-    write(db, &data, progress).await?;
+    let people = super::individuals::service::prepare(crypto, &people).await?;
+    write(db, &data, &people, progress).await?;
     report.written = tables::all()
         .iter()
         .map(|t| (t.name.as_str(), data.count(&t.name)))
+        .chain(std::iter::once(("individual", people.len())))
         .filter(|(_, n)| *n > 0)
         .collect();
     Ok(report)
+}
+
+/// atip's extension beside the HSDS files: individuals as HSDS contacts.
+const PEOPLE_FILE: &str = "individuals.json";
+
+/// The individuals of `file` if there is one (an export of atip writes it), each
+/// checked like the curators' form; problems name the record and field.
+fn read_individuals(
+    file: &Path,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<(String, super::individuals::model::Individual)>, DirectoryError> {
+    use crate::kernel::i18n::{self, Lang};
+    if !file.is_file() {
+        return Ok(Vec::new());
+    }
+    let items: serde_json::Value = match serde_json::from_slice(&std::fs::read(file)?) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(Problem::error(
+                PEOPLE_FILE,
+                None,
+                "",
+                &format!("is not valid JSON: {e}"),
+            ));
+            return Ok(Vec::new());
+        }
+    };
+    let Some(items) = items.as_array() else {
+        problems.push(Problem::error(
+            PEOPLE_FILE,
+            None,
+            "",
+            "must be a JSON array of contacts",
+        ));
+        return Ok(Vec::new());
+    };
+    let mut people = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let record = Some(n as u64 + 1);
+        let Some(id) = item["id"]
+            .as_str()
+            .filter(|id| uuid::Uuid::try_parse(id).is_ok())
+        else {
+            problems.push(Problem::error(PEOPLE_FILE, record, "id", "is not a UUID"));
+            continue;
+        };
+        let form = super::individuals::service::form_from_contact(item);
+        match form.parse(|s| search::load::state_named(s) == Some(s)) {
+            Ok(person) => people.push((id.to_owned(), person)),
+            Err(refused) => problems.extend(refused.into_iter().map(|(field, reason)| {
+                Problem::error(
+                    PEOPLE_FILE,
+                    record,
+                    field,
+                    &i18n::text(Lang::En, reason, &[]),
+                )
+            })),
+        }
+    }
+    Ok(people)
 }
 
 /// Nested JSON often carries part of an object (a service inside a service at a
@@ -194,6 +258,7 @@ pub fn coarsen(degrees: f64) -> f64 {
 async fn write(
     db: &Db,
     data: &Dataset,
+    people: &super::individuals::service::Prepared,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<(), DirectoryError> {
     let total = data.total() as u64;
@@ -215,6 +280,7 @@ async fn write(
                 .map(|(id, _)| id.as_str())
                 .collect();
             store::list_new_organizations(tx, &organizations, now).await?;
+            super::individuals::service::store_prepared(tx, people).await?;
             for name in TRACKED {
                 let ids: Vec<&str> = data.rows(name).map(|(id, _)| id.as_str()).collect();
                 outbox::append_many(tx, &format!("hsds.{name}"), &ids, ChangeOp::Update).await?;

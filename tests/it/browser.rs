@@ -140,6 +140,17 @@ impl Browser {
         panic!("never showed {needle:?}: {}", self.text().await);
     }
 
+    /// Waits for a navigation a click started to reach a path starting with `prefix`.
+    async fn wait_for_path(&self, prefix: &str) {
+        for _ in 0..100 {
+            if self.path().await.starts_with(prefix) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never reached {prefix}: at {}", self.path().await);
+    }
+
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
@@ -150,7 +161,7 @@ impl Browser {
         self.fill("#email", email).await;
         self.fill("#password", password).await;
         self.click("form button[type=submit]").await;
-        assert_eq!(self.path().await, "/account", "signed in as {email}");
+        self.wait_for_path("/account").await;
     }
 
     /// Runs axe on the current page; every WCAG 2.1 A/AA violation, described.
@@ -332,12 +343,8 @@ async fn a_curator_adds_a_document_and_the_public_finds_it() {
         .unwrap();
     browser.fill("#note", "First edition").await;
     browser.click("main form button[type=submit]").await;
-    assert!(browser.path().await.starts_with("/library/curate/"));
-    assert!(
-        browser.text().await.contains("Saved"),
-        "{}",
-        browser.text().await
-    );
+    browser.wait_for_path("/library/curate/").await;
+    browser.wait_for_text("Saved").await;
     browser.accessible("a document's edit page").await;
 
     // Anyone finds it by a word inside the PDF, with the passage shown.
@@ -354,7 +361,7 @@ async fn a_curator_adds_a_document_and_the_public_finds_it() {
     assert_eq!(marked, "debts");
     browser.accessible("library results with a snippet").await;
     browser.click("article h2 a").await;
-    assert!(browser.text().await.contains("First edition"));
+    browser.wait_for_text("First edition").await;
     browser.accessible("a document page").await;
     browser.client.clone().close().await.unwrap();
 }
@@ -377,7 +384,7 @@ async fn an_advocate_finds_a_referral_and_opens_it() {
     eventually_text(&browser, "Legal").await;
     browser.accessible("staff search results").await;
     browser.click(".usa-card__heading a").await;
-    assert!(browser.path().await.starts_with("/directory/services/"));
+    browser.wait_for_path("/directory/services/").await;
     browser.accessible("a listing as staff see it").await;
     browser.client.clone().close().await.unwrap();
 }

@@ -261,5 +261,61 @@ async fn individuals_are_published_as_they_chose(backend: Backend) {
             assert!(person.get("phones").is_none());
         }
     }
+    // Imported into an empty directory and exported again: the same individuals.
+    let second = TestApp::spawn(backend).await;
+    let report = atip::directory::service::import(
+        &second.db,
+        &second.crypto,
+        out.path(),
+        atip::directory::service::ImportOptions::default(),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.written("individual"), 4, "{:?}", report.problems);
+    let again = tempfile::tempdir().unwrap();
+    atip::directory::service::export(&second.db, &second.crypto, again.path())
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("individuals.json")).unwrap(),
+        std::fs::read_to_string(again.path().join("individuals.json")).unwrap()
+    );
+    // A bad record is named by its place and field, and nothing is stored.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bad.path().join("individuals.json"),
+        r#"[{"id": "not-a-uuid", "name": "X"},
+            {"id": "0190c2a0-0000-7000-8000-000000000001", "name": "Y", "x_expertise": ["wizard"], "x_contact_preference": "through-hotline"}]"#,
+    )
+    .unwrap();
+    let third = TestApp::spawn(backend).await;
+    let report = atip::directory::service::import(
+        &third.db,
+        &third.crypto,
+        bad.path(),
+        atip::directory::service::ImportOptions::default(),
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("individuals.json") && p.contains("id")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("expertise")),
+        "{problems:?}"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM directory_individuals")
+        .fetch_one(third.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    third.shutdown().await;
+    second.shutdown().await;
     app.shutdown().await;
 }

@@ -34,6 +34,8 @@ pub fn read(path: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> io:
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                // atip's individuals ride beside the HSDS files; the import reads them.
+                .filter(|p| p.file_name().is_none_or(|n| n != "individuals.json"))
                 .collect();
             files.sort();
             for file in files {

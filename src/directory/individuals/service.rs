@@ -72,29 +72,7 @@ pub async fn save(
         }
         None => IndividualId::new().to_string(),
     };
-    let mut email = None;
-    if let Some(e) = &individual.email {
-        email = Some(seal(crypto, &id, "email_sealed", e).await?);
-    }
-    let mut phone = None;
-    if let Some(p) = &individual.phone {
-        phone = Some(seal(crypto, &id, "phone_sealed", p).await?);
-    }
-    let row = Row {
-        name_sealed: seal(crypto, &id, "name_sealed", &individual.name).await?,
-        email_sealed: email,
-        phone_sealed: phone,
-        title: individual.title.clone(),
-        bio: individual.bio.clone(),
-        expertise: individual.expertise.join(" "),
-        languages: individual.languages.join(" "),
-        states: individual.states.join(" "),
-        organization_id: individual.organization_id.clone(),
-        preference: individual.preference.as_str().to_owned(),
-        listed: i64::from(individual.listed),
-        updated_at: now_micros(),
-        id: id.clone(),
-    };
+    let row = sealed_row(crypto, &id, individual).await?;
     let event = Event {
         object_type: Some("individual"),
         object_id: Some(id.clone()),
@@ -113,6 +91,106 @@ pub async fn save(
     })
     .await?;
     Ok(id)
+}
+
+/// The stored form of `individual`: its name and contacts sealed.
+async fn sealed_row(
+    crypto: &Crypto,
+    id: &str,
+    individual: &Individual,
+) -> Result<Row, CryptoError> {
+    let mut email = None;
+    if let Some(e) = &individual.email {
+        email = Some(seal(crypto, id, "email_sealed", e).await?);
+    }
+    let mut phone = None;
+    if let Some(p) = &individual.phone {
+        phone = Some(seal(crypto, id, "phone_sealed", p).await?);
+    }
+    Ok(Row {
+        name_sealed: seal(crypto, id, "name_sealed", &individual.name).await?,
+        email_sealed: email,
+        phone_sealed: phone,
+        title: individual.title.clone(),
+        bio: individual.bio.clone(),
+        expertise: individual.expertise.join(" "),
+        languages: individual.languages.join(" "),
+        states: individual.states.join(" "),
+        organization_id: individual.organization_id.clone(),
+        preference: individual.preference.as_str().to_owned(),
+        listed: i64::from(individual.listed),
+        updated_at: now_micros(),
+        id: id.to_owned(),
+    })
+}
+
+/// The form an exported individual (an HSDS contact with `x_` fields, as
+/// `individuals.json` holds them) fills in. Published people are listed.
+pub fn form_from_contact(item: &Value) -> super::model::IndividualForm {
+    let text = |key: &str| item[key].as_str().unwrap_or_default().to_owned();
+    let list = |key: &str| {
+        item[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(";")
+            })
+            .unwrap_or_default()
+    };
+    super::model::IndividualForm {
+        name: text("name"),
+        title: text("title"),
+        bio: text("x_bio"),
+        expertise: list("x_expertise"),
+        languages: list("x_languages"),
+        states: list("x_states_served"),
+        organization_id: text("organization_id"),
+        email: text("email"),
+        phone: item["phones"][0]["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        preference: text("x_contact_preference"),
+        listed: "on".to_owned(),
+    }
+}
+
+/// Individuals of an import, sealed, for [`store_prepared`] inside its transaction.
+pub struct Prepared(Vec<Row>);
+
+impl Prepared {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+pub async fn prepare(
+    crypto: &Crypto,
+    people: &[(String, Individual)],
+) -> Result<Prepared, CryptoError> {
+    let mut rows = Vec::with_capacity(people.len());
+    for (id, individual) in people {
+        rows.push(sealed_row(crypto, id, individual).await?);
+    }
+    Ok(Prepared(rows))
+}
+
+/// Stores prepared individuals in the caller's transaction.
+pub async fn store_prepared(
+    tx: &mut sqlx::AnyConnection,
+    prepared: &Prepared,
+) -> Result<(), sqlx::Error> {
+    for row in &prepared.0 {
+        store::upsert(tx, row, None).await?;
+        outbox::append(tx, "directory.individual", &row.id, ChangeOp::Update).await?;
+    }
+    Ok(())
 }
 
 /// A stable id for an individual's phone in HSDS output.
