@@ -1,6 +1,8 @@
 //! The authorization matrix: every declared route, called as nobody, as every role and
 //! as a user of another organization, answers as the policy says.
 
+use std::fmt::Write as _;
+
 use atip::kernel::auth::Role;
 use atip::kernel::authz::{self, Policy, ROUTES};
 use atip::orgs::model::{OrgId, OrgKind};
@@ -275,12 +277,27 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 request = request.header("cookie", &session.cookie);
             }
             if p.ends_with("/versions") || p == "/library/curate" {
-                let form = fields
-                    .iter()
-                    .fold(reqwest::multipart::Form::new(), |f, (k, v)| {
-                        f.text(*k, (*v).to_owned())
-                    });
-                request.multipart(form).send().await.unwrap().status()
+                // One body of known length: a refused request is answered before the
+                // server reads it, and a streamed body could still be being written.
+                let boundary = "atip-matrix-boundary";
+                let mut body = String::new();
+                for (k, v) in fields {
+                    let _ = write!(
+                        body,
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                    );
+                }
+                let _ = write!(body, "--{boundary}--\r\n");
+                request
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
             } else {
                 request.form(&fields[..7]).send().await.unwrap().status()
             }

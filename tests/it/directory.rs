@@ -1349,7 +1349,7 @@ async fn curators_edit_every_field_and_each_change_is_kept(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        page.contains("Saved 1 change") && page.contains("Walk-in clinic"),
+        page.contains("Saved 1 change.") && page.contains("Walk-in clinic"),
         "{page}"
     );
     // Who did it is in the audit log, not in the published history.

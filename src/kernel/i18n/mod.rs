@@ -106,7 +106,12 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
     };
     let mut fluent_args = fluent_bundle::FluentArgs::new();
     for (k, v) in args {
-        fluent_args.set(*k, *v);
+        // `count` chooses plural forms ("1 document", "2 documents"), which Fluent
+        // does only for numbers.
+        match v.parse::<u64>() {
+            Ok(n) if *k == "count" => fluent_args.set(*k, n),
+            _ => fluent_args.set(*k, *v),
+        }
     }
     let mut errors = Vec::new();
     bundle
@@ -141,6 +146,23 @@ impl Tr {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_count_chooses_the_plural_form() {
+        assert_eq!(
+            text(Lang::En, "library-count", &[("count", "1")]),
+            "1 document"
+        );
+        assert_eq!(
+            text(Lang::En, "library-count", &[("count", "3")]),
+            "3 documents"
+        );
+        assert_eq!(
+            text(Lang::Es, "library-count", &[("count", "1")]),
+            "1 documento"
+        );
+    }
+
     use std::collections::BTreeSet;
 
     use fluent_syntax::ast::Entry;
