@@ -1404,6 +1404,11 @@ async fn advocates_leave_notes_for_the_next_referral(backend: Backend) {
         page.contains(note) && page.contains("(hotline advocate)"),
         "{page}"
     );
+    let title = page.split("</title>").next().unwrap();
+    assert!(
+        !title.contains("notes"),
+        "notes belong in the page, not its title"
+    );
     // An empty note is refused; an analyst may neither write nor read them.
     assert_eq!(
         post(&advocate, "   ").await.unwrap().status(),
