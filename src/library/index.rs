@@ -8,13 +8,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::Query as TantivyQuery;
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
-use crate::directory::search::index::{register_analyzers, words_query};
+use crate::directory::search::index::{register_analyzers, text_options, words_query};
 
 /// One document as the library's lists show it.
 #[derive(Clone, Debug)]
@@ -91,13 +89,8 @@ impl LibraryIndex {
     pub fn new() -> tantivy::Result<Self> {
         let mut schema = Schema::builder();
         let key = schema.add_u64_field("key", FAST | INDEXED);
-        let text = |tokenizer: &str| {
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(tokenizer)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            )
-        };
+        let text =
+            |tokenizer: &str| text_options(tokenizer, IndexRecordOption::WithFreqsAndPositions);
         let title = schema.add_text_field("title", text("folded"));
         let english = schema.add_text_field("text_en", text("en"));
         let spanish = schema.add_text_field("text_es", text("es"));

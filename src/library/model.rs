@@ -101,8 +101,7 @@ impl Kind {
     }
 }
 
-/// A refused field and the translation id of the reason.
-pub type FieldProblem = (&'static str, &'static str);
+pub use crate::directory::model::FieldProblem;
 
 /// A document's description as a form or a metadata CSV row gives it.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -149,21 +148,6 @@ fn known_items(list: &str, known: &[&'static str]) -> Option<Vec<&'static str>> 
     Some(out)
 }
 
-/// A language code: two or three ASCII letters (ISO 639-1 or -3), or `asl`.
-fn language_codes(list: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    for item in items(list) {
-        let code = crate::directory::search::index::language_code(&item);
-        if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
-            return None;
-        }
-        if !out.contains(&code) {
-            out.push(code);
-        }
-    }
-    Some(out)
-}
-
 fn text(value: &str, field: &'static str, max: usize, problems: &mut Vec<FieldProblem>) -> String {
     let value = value.trim();
     if value.is_empty() {
@@ -191,7 +175,7 @@ impl MetadataForm {
         if topics.is_none() {
             problems.push(("topics", "library-problem-unknown"));
         }
-        let languages = language_codes(&self.languages);
+        let languages = crate::directory::search::index::language_codes(items(&self.languages));
         match &languages {
             None => problems.push(("languages", "library-problem-language")),
             Some(l) if l.is_empty() => problems.push(("languages", "library-problem-choose")),

@@ -48,8 +48,7 @@ impl Preference {
     }
 }
 
-/// A refused field and the translation id of the reason.
-pub type FieldProblem = (&'static str, &'static str);
+pub use crate::directory::model::FieldProblem;
 
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -126,17 +125,11 @@ impl IndividualForm {
         if expertise.is_empty() && !problems.iter().any(|p| p.0 == "expertise") {
             problems.push(("expertise", "individual-problem-choose"));
         }
-        let mut languages = Vec::new();
-        for item in items(&self.languages) {
-            let code = crate::directory::search::index::language_code(&item);
-            if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+        let languages = crate::directory::search::index::language_codes(items(&self.languages))
+            .unwrap_or_else(|| {
                 problems.push(("languages", "individual-problem-language"));
-                break;
-            }
-            if !languages.contains(&code) {
-                languages.push(code);
-            }
-        }
+                Vec::new()
+            });
         let mut states = Vec::new();
         for item in items(&self.states) {
             let code = item.to_uppercase();

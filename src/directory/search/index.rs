@@ -173,6 +173,22 @@ pub fn language_code(given: &str) -> String {
         .map_or(lower, |(code, _)| (*code).to_owned())
 }
 
+/// Canonical codes of a list of languages (as [`language_code`]), without repeats;
+/// `None` if one is not a two- or three-letter code.
+pub fn language_codes(items: impl IntoIterator<Item = String>) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let code = language_code(&item);
+        if !(2..=3).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        if !out.contains(&code) {
+            out.push(code);
+        }
+    }
+    Some(out)
+}
+
 /// What a document keeps in memory once indexed: what the rules after the index
 /// and the result lists read. The words, terms and languages live in tantivy.
 fn slim(doc: Doc) -> Doc {
@@ -204,13 +220,7 @@ impl Index {
     pub fn new() -> Result<Self, SearchError> {
         let mut schema = Schema::builder();
         let key = schema.add_u64_field("key", FAST | INDEXED);
-        let text = |tokenizer: &str| {
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(tokenizer)
-                    .set_index_option(IndexRecordOption::WithFreqs),
-            )
-        };
+        let text = |tokenizer: &str| text_options(tokenizer, IndexRecordOption::WithFreqs);
         let name = schema.add_text_field("name", text("folded"));
         let english = schema.add_text_field("text_en", text("en"));
         let spanish = schema.add_text_field("text_es", text("es"));
@@ -546,6 +556,15 @@ pub(crate) fn words_query(
         })
         .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// A text field analysed by `tokenizer` (one of [`register_analyzers`]'s).
+pub(crate) fn text_options(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(record),
+    )
 }
 
 /// Registers the analyzers [`words_query`] expects: `folded`, `en` and `es`.
