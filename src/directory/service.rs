@@ -1,6 +1,5 @@
 //! Directory use cases: importing and exporting HSDS files.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use scoped_futures::ScopedFutureExt as _;
@@ -69,6 +68,7 @@ pub async fn import(
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<ImportReport, DirectoryError> {
     let path: PathBuf = path.to_path_buf();
+    let started = std::time::Instant::now();
     let path_of_people = path.join(PEOPLE_FILE);
     let (form, mut data, mut problems) = tokio::task::spawn_blocking(move || {
         let mut data = Dataset::default();
@@ -76,6 +76,10 @@ pub async fn import(
         tabular::read(&path, &mut data, &mut problems).map(|form| (form, data, problems))
     })
     .await??;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "import: files read"
+    );
     if form == tabular::Form::Json {
         keep_stored_fields(db, &mut data).await?;
     }
@@ -84,8 +88,13 @@ pub async fn import(
         problems.push(Problem::error("", None, "", "holds no HSDS records"));
     }
     super::publish::load_locations_of_addresses(db, &mut data).await?;
-    let stored = stored_references(db, &data).await?;
-    check::check(&mut data, &stored, &mut problems);
+    let missing = check::Missing::find(&data);
+    let stored = stored_references(db, &missing).await?;
+    check::check(&mut data, missing, &stored, &mut problems);
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "import: records checked"
+    );
     let mut report = ImportReport {
         written: Vec::new(),
         problems,
@@ -95,7 +104,12 @@ pub async fn import(
     }
     protect_confidential(crypto, &mut data).await?;
     let people = super::individuals::service::prepare(crypto, &people).await?;
-    write(db, &data, &people, progress).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "import: confidential fields sealed"
+    );
+    write(db, &data, &people, progress, started).await?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "import: written");
     report.written = tables::all()
         .iter()
         .map(|t| (t.name.as_str(), data.count(&t.name)))
@@ -193,20 +207,17 @@ async fn keep_stored_fields(db: &Db, data: &mut Dataset) -> Result<(), Directory
 
 async fn stored_references(
     db: &Db,
-    data: &Dataset,
-) -> Result<HashSet<(&'static str, String)>, DirectoryError> {
-    let mut by_table: HashMap<&'static str, Vec<String>> = HashMap::new();
-    for (table, id) in check::outside_references(data) {
-        by_table.entry(table).or_default().push(id);
-    }
-    let mut stored = HashSet::new();
-    for (name, ids) in by_table {
+    missing: &[check::Missing],
+) -> Result<check::Stored, DirectoryError> {
+    let mut stored = check::Stored::new();
+    for (name, ids) in check::Missing::wanted(missing) {
         let Some(table) = tables::get(name) else {
             continue;
         };
-        for id in store::existing(db.reader(), table, &ids).await? {
-            stored.insert((name, id));
-        }
+        stored
+            .entry(name)
+            .or_default()
+            .extend(store::existing(db.reader(), table, &ids).await?);
     }
     Ok(stored)
 }
@@ -260,12 +271,14 @@ async fn write(
     data: &Dataset,
     people: &super::individuals::service::Prepared,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
+    started: std::time::Instant,
 ) -> Result<(), DirectoryError> {
     let total = data.total() as u64;
     let now = now_micros();
     db.transaction(|tx| {
         async move {
             let mut done = 0u64;
+            store::page_cache(tx, store::BULK_CACHE_KIB).await?;
             progress(0, total);
             for table in tables::all() {
                 let rows: Vec<&Cells> = data.rows(&table.name).map(|(_, c)| c).collect();
@@ -274,7 +287,13 @@ async fn write(
                     done += chunk.len() as u64;
                     progress(done, total);
                 }
+                tracing::debug!(table = table.name.as_str(), "import: table written");
             }
+            store::page_cache(tx, store::DEFAULT_CACHE_KIB).await?;
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "import: HSDS rows written"
+            );
             let organizations: Vec<&str> = data
                 .rows("organization")
                 .map(|(id, _)| id.as_str())

@@ -2,12 +2,11 @@
 //! transaction, so search indexes and notifications can follow the database with
 //! `seq > last_seen` and never miss or reorder a change.
 
-use std::fmt::Write as _;
-
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::{AnyPool, FromRow};
 
+use super::db::Backend;
 use super::{counters, time};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,10 +75,11 @@ pub async fn append_many(
     ids: &[&str],
     op: ChangeOp,
 ) -> Result<(), sqlx::Error> {
-    const ROWS: usize = 60;
+    const ROWS: usize = 600;
     if ids.is_empty() {
         return Ok(());
     }
+    let backend = Backend::of(conn);
     let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
     let first = counters::reserve(conn, "change_log", count).await?;
     let now = time::now_micros();
@@ -88,19 +88,14 @@ pub async fn append_many(
         let mut sql =
             String::from("INSERT INTO change_log (seq, entity, entity_id, op, changed_at) VALUES ");
         for i in 0..chunk.len() {
-            let p = i * 5;
-            if i > 0 {
-                sql.push(',');
+            sql.push_str(if i > 0 { ",(" } else { "(" });
+            for p in 1..=5 {
+                if p > 1 {
+                    sql.push(',');
+                }
+                backend.push_mark(&mut sql, i * 5 + p);
             }
-            let _ = write!(
-                sql,
-                "(${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            );
+            sql.push(')');
         }
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {

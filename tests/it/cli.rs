@@ -672,8 +672,10 @@ fn the_directory_benchmark_runs_and_agrees_with_its_peer() {
         String::from_utf8_lossy(&out.stderr)
     );
     for figure in [
-        "import into SQLite:",
+        "import into SQLite (atip import hsds):",
+        "peak memory of the import process:",
         "index build from the database:",
+        "peak memory of the search process (index built, queries run):",
         "atip (tantivy + grid, in process): p50",
         "SQLite FTS5 + R*Tree (sqlx): p50",
         "identical result lists: 200/200",

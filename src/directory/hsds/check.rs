@@ -2,42 +2,101 @@
 //! references between records, coordinates. Rows that break a rule are taken out
 //! (and everything that needs them), so what is left can be written as it is.
 
-use std::collections::HashSet;
-use std::hash::BuildHasher;
+use std::collections::{HashMap, HashSet};
 
 use super::dataset::{self, Dataset};
 use super::tables::{self, Table};
 use crate::directory::model::Problem;
 
-/// References from `data` to records it does not hold: the store must say which of
-/// these exist already.
-pub fn outside_references(data: &Dataset) -> Vec<(&'static str, String)> {
-    let mut wanted = HashSet::new();
-    for table in tables::all() {
-        for reference in &table.references {
-            let Some(target) = tables::get(&reference.table) else {
-                continue;
-            };
-            for (_, cells) in data.rows(&table.name) {
-                if let Some(id) = dataset::text(table, cells, &reference.column)
-                    && !data.contains(&target.name, id)
-                {
-                    wanted.insert((target.name.as_str(), id.to_owned()));
+/// Ids the store already holds, by table, among those an import refers to without
+/// carrying them (see [`Missing::wanted`]).
+pub type Stored = HashMap<&'static str, HashSet<String>>;
+
+/// A reference from a row of an import to a record the import does not hold.
+pub struct Missing {
+    table: &'static Table,
+    row: String,
+    /// The referring column, an index into `table.fields`.
+    column: usize,
+    target_table: &'static str,
+    target: String,
+}
+
+impl Missing {
+    /// Every reference in `data` to a record it does not hold, in one pass over the
+    /// rows (references are most of an import's cells, so passes cost).
+    pub fn find(data: &Dataset) -> Vec<Self> {
+        let mut ids: HashMap<&str, dataset::Ids<'_>> = HashMap::new();
+        let mut missing = Vec::new();
+        for table in tables::all().iter().filter(|t| data.count(&t.name) > 0) {
+            for reference in &table.references {
+                let (Some(column), Some(target_table)) = (
+                    table.column(&reference.column),
+                    tables::get(&reference.table),
+                ) else {
+                    continue;
+                };
+                let targets = ids
+                    .entry(target_table.name.as_str())
+                    .or_insert_with(|| data.ids(&target_table.name));
+                for (id, cells) in data.rows(&table.name) {
+                    if let Some(target) = dataset::text_at(cells, column)
+                        && !targets.contains(target)
+                    {
+                        missing.push(Self {
+                            table,
+                            row: id.clone(),
+                            column,
+                            target_table: target_table.name.as_str(),
+                            target: target.to_owned(),
+                        });
+                    }
                 }
             }
         }
+        missing
     }
-    let mut wanted: Vec<_> = wanted.into_iter().collect();
-    wanted.sort();
-    wanted
+
+    /// The distinct ids of `missing` by table, for the store to say which it holds.
+    pub fn wanted(missing: &[Self]) -> HashMap<&'static str, Vec<String>> {
+        let mut wanted: HashMap<&'static str, HashSet<&str>> = HashMap::new();
+        for m in missing {
+            wanted.entry(m.target_table).or_default().insert(&m.target);
+        }
+        wanted
+            .into_iter()
+            .map(|(table, ids)| {
+                let mut ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+                ids.sort();
+                (table, ids)
+            })
+            .collect()
+    }
+
+    fn is_stored(&self, stored: &Stored) -> bool {
+        stored
+            .get(self.target_table)
+            .is_some_and(|ids| ids.contains(&self.target))
+    }
+
+    fn required(&self) -> bool {
+        self.table.fields[self.column].required
+    }
+
+    fn field(&self) -> &str {
+        &self.table.fields[self.column].name
+    }
 }
 
-/// Checks every row; `stored` holds the outside references that exist already.
-pub fn check<S: BuildHasher>(
+/// Checks every row. `missing` is [`Missing::find`] of `data` as given; `stored` holds
+/// those of its targets that exist already.
+pub fn check(
     data: &mut Dataset,
-    stored: &HashSet<(&'static str, String), S>,
+    mut missing: Vec<Missing>,
+    stored: &Stored,
     problems: &mut Vec<Problem>,
 ) {
+    let mut refused_any = false;
     for table in tables::all() {
         let mut refused = Vec::new();
         for (id, cells) in data.rows(&table.name) {
@@ -50,48 +109,54 @@ pub fn check<S: BuildHasher>(
                 }
             }
         }
+        refused_any |= !refused.is_empty();
         refuse(data, table, refused, problems);
     }
     coordinates(data, problems);
     // Taking a row out can orphan rows that need it: repeat until nothing changes.
+    if refused_any {
+        missing = Missing::find(data);
+    }
     loop {
-        let mut changed = false;
-        for table in tables::all() {
-            let mut refused = Vec::new();
-            for reference in &table.references {
-                let required = table
-                    .column(&reference.column)
-                    .is_some_and(|i| table.fields[i].required);
-                for (id, cells) in data.rows(&table.name) {
-                    let Some(target) = dataset::text(table, cells, &reference.column) else {
-                        continue;
-                    };
-                    if data.contains(&reference.table, target)
-                        || stored.contains(&(tables_name(&reference.table), target.to_owned()))
-                    {
-                        continue;
-                    }
-                    if required {
-                        refused.push((
-                            id.clone(),
-                            reference.column.clone(),
-                            format!("refers to {} {target}, which is not in the import or the directory", reference.table),
-                        ));
-                    }
-                }
-            }
-            changed |= !refused.is_empty();
-            refuse(data, table, refused, problems);
+        let mut refused_any = false;
+        for m in missing
+            .iter()
+            .filter(|m| m.required() && !m.is_stored(stored))
+        {
+            refused_any |= refuse_one(
+                data,
+                m.table,
+                &m.row,
+                m.field(),
+                &format!(
+                    "refers to {} {}, which is not in the import or the directory",
+                    m.target_table, m.target
+                ),
+                problems,
+            );
         }
-        if !changed {
+        if !refused_any {
             break;
         }
+        missing = Missing::find(data);
     }
-    warn_dangling(data, stored, problems);
-}
-
-fn tables_name(name: &str) -> &'static str {
-    tables::get(name).map_or("", |t| t.name.as_str())
+    // Optional links to records nobody has (a parent organization published
+    // elsewhere, a phone's contact): kept as given, reported so a curator can look.
+    for m in missing
+        .iter()
+        .filter(|m| !m.required() && !m.is_stored(stored))
+    {
+        let (file, row) = data.origin(&m.table.name, &m.row);
+        problems.push(Problem::warning(
+            &file,
+            row,
+            m.field(),
+            &format!(
+                "refers to {} {}, which is not in the import or the directory; kept as given",
+                m.target_table, m.target
+            ),
+        ));
+    }
 }
 
 fn refuse(
@@ -101,42 +166,26 @@ fn refuse(
     problems: &mut Vec<Problem>,
 ) {
     for (id, field, reason) in refused {
-        if !data.contains(&table.name, &id) {
-            continue;
-        }
-        let (file, row) = data.origin(&table.name, &id);
-        problems.push(Problem::error(&file, row, &field, &reason));
-        data.remove(&table.name, &id);
+        refuse_one(data, table, &id, &field, &reason, problems);
     }
 }
 
-/// Optional links to records nobody has (a parent organization published elsewhere,
-/// a phone's contact): kept as given, reported so a curator can look.
-fn warn_dangling<S: BuildHasher>(
-    data: &Dataset,
-    stored: &HashSet<(&'static str, String), S>,
+/// Takes a row out and says why; false if it was out already.
+fn refuse_one(
+    data: &mut Dataset,
+    table: &Table,
+    id: &str,
+    field: &str,
+    reason: &str,
     problems: &mut Vec<Problem>,
-) {
-    for table in tables::all() {
-        for reference in &table.references {
-            for (id, cells) in data.rows(&table.name) {
-                let Some(target) = dataset::text(table, cells, &reference.column) else {
-                    continue;
-                };
-                if !data.contains(&reference.table, target)
-                    && !stored.contains(&(tables_name(&reference.table), target.to_owned()))
-                {
-                    let (file, row) = data.origin(&table.name, id);
-                    problems.push(Problem::warning(
-                        &file,
-                        row,
-                        &reference.column,
-                        &format!("refers to {} {target}, which is not in the import or the directory; kept as given", reference.table),
-                    ));
-                }
-            }
-        }
+) -> bool {
+    if !data.contains(&table.name, id) {
+        return false;
     }
+    let (file, row) = data.origin(&table.name, id);
+    problems.push(Problem::error(&file, row, field, reason));
+    data.remove(&table.name, id);
+    true
 }
 
 /// Coordinates outside the globe are kept as given (HSDS sets no range) but such a

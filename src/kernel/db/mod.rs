@@ -24,6 +24,31 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend a connection talks to.
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Self::Sqlite
+        } else {
+            Self::Postgres
+        }
+    }
+
+    /// Writes the mark of the `n`th (from 1) value bound to a generated statement.
+    /// The dialects part here on purpose: SQLite looks a numbered mark (`$n`) up in a
+    /// linked list on every bind, so binding a statement of thousands of values took
+    /// most of an import's time; plain `?` marks are bound by position.
+    pub fn push_mark(self, sql: &mut String, n: usize) {
+        match self {
+            Self::Sqlite => sql.push('?'),
+            Self::Postgres => {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
