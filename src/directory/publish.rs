@@ -441,6 +441,7 @@ pub(crate) async fn load_tree(
             frontier.push((target, found, next_depth, below.clone()));
         }
     }
+    data.sort();
     Ok(())
 }
 

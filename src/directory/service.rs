@@ -281,7 +281,10 @@ async fn write(
             store::page_cache(tx, store::BULK_CACHE_KIB).await?;
             progress(0, total);
             for table in tables::all() {
-                let rows: Vec<&Cells> = data.rows(&table.name).map(|(_, c)| c).collect();
+                let mut rows: Vec<(&String, &Cells)> = data.rows(&table.name).collect();
+                // In id order each insert into the id index lands beside the last.
+                rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let rows: Vec<&Cells> = rows.into_iter().map(|(_, c)| c).collect();
                 for chunk in rows.chunks(5_000) {
                     store::upsert(tx, table, chunk).await?;
                     done += chunk.len() as u64;
@@ -290,7 +293,7 @@ async fn write(
                 tracing::debug!(table = table.name.as_str(), "import: table written");
             }
             store::page_cache(tx, store::DEFAULT_CACHE_KIB).await?;
-            tracing::info!(
+            tracing::debug!(
                 seconds = started.elapsed().as_secs_f64(),
                 "import: HSDS rows written"
             );
@@ -299,11 +302,19 @@ async fn write(
                 .map(|(id, _)| id.as_str())
                 .collect();
             store::list_new_organizations(tx, &organizations, now).await?;
+            tracing::debug!(
+                seconds = started.elapsed().as_secs_f64(),
+                "import: listings"
+            );
             super::individuals::service::store_prepared(tx, people).await?;
             for name in TRACKED {
                 let ids: Vec<&str> = data.rows(name).map(|(id, _)| id.as_str()).collect();
                 outbox::append_many(tx, &format!("hsds.{name}"), &ids, ChangeOp::Update).await?;
             }
+            tracing::debug!(
+                seconds = started.elapsed().as_secs_f64(),
+                "import: change log"
+            );
             let counts: Vec<String> = TRACKED
                 .iter()
                 .map(|t| format!("{t}={}", data.count(t)))
@@ -332,6 +343,7 @@ pub async fn export(db: &Db, crypto: &Crypto, dir: &Path) -> Result<usize, Direc
             data.merge(table, cells, (&label, 0));
         }
     }
+    data.sort();
     let count = data.count("service");
     let dir = dir.to_path_buf();
     // Individuals are atip's extension: HSDS contacts with x_ fields, as published.

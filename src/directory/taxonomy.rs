@@ -128,6 +128,7 @@ pub fn dataset() -> Dataset {
             (&origin, n as u64 + 2),
         );
     }
+    data.sort();
     data
 }
 

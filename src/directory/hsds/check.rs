@@ -3,6 +3,7 @@
 //! (and everything that needs them), so what is left can be written as it is.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::dataset::{self, Dataset};
 use super::tables::{self, Table};
@@ -15,11 +16,14 @@ pub type Stored = HashMap<&'static str, HashSet<String>>;
 /// A reference from a row of an import to a record the import does not hold.
 pub struct Missing {
     table: &'static Table,
-    row: String,
+    /// The referring row's place in its table ([`Dataset::id_at`]), good until a row
+    /// is taken out; an import can refer outside itself millions of times (every
+    /// attribute to a stored taxonomy term), so no id is copied here.
+    row: usize,
     /// The referring column, an index into `table.fields`.
     column: usize,
     target_table: &'static str,
-    target: String,
+    target: Arc<str>,
 }
 
 impl Missing {
@@ -27,6 +31,7 @@ impl Missing {
     /// rows (references are most of an import's cells, so passes cost).
     pub fn find(data: &Dataset) -> Vec<Self> {
         let mut ids: HashMap<&str, dataset::Ids<'_>> = HashMap::new();
+        let mut shared: HashMap<&str, Arc<str>> = HashMap::new();
         let mut missing = Vec::new();
         for table in tables::all().iter().filter(|t| data.count(&t.name) > 0) {
             for reference in &table.references {
@@ -39,16 +44,17 @@ impl Missing {
                 let targets = ids
                     .entry(target_table.name.as_str())
                     .or_insert_with(|| data.ids(&target_table.name));
-                for (id, cells) in data.rows(&table.name) {
+                for (row, (_, cells)) in data.rows(&table.name).enumerate() {
                     if let Some(target) = dataset::text_at(cells, column)
                         && !targets.contains(target)
                     {
+                        let target = shared.entry(target).or_insert_with(|| Arc::from(target));
                         missing.push(Self {
                             table,
-                            row: id.clone(),
+                            row,
                             column,
                             target_table: target_table.name.as_str(),
-                            target: target.to_owned(),
+                            target: Arc::clone(target),
                         });
                     }
                 }
@@ -59,14 +65,14 @@ impl Missing {
 
     /// The distinct ids of `missing` by table, for the store to say which it holds.
     pub fn wanted(missing: &[Self]) -> HashMap<&'static str, Vec<String>> {
-        let mut wanted: HashMap<&'static str, HashSet<&str>> = HashMap::new();
+        let mut wanted: HashMap<&'static str, HashSet<&Arc<str>>> = HashMap::new();
         for m in missing {
             wanted.entry(m.target_table).or_default().insert(&m.target);
         }
         wanted
             .into_iter()
             .map(|(table, ids)| {
-                let mut ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+                let mut ids: Vec<String> = ids.into_iter().map(ToString::to_string).collect();
                 ids.sort();
                 (table, ids)
             })
@@ -76,7 +82,7 @@ impl Missing {
     fn is_stored(&self, stored: &Stored) -> bool {
         stored
             .get(self.target_table)
-            .is_some_and(|ids| ids.contains(&self.target))
+            .is_some_and(|ids| ids.contains(&*self.target))
     }
 
     fn required(&self) -> bool {
@@ -118,15 +124,18 @@ pub fn check(
         missing = Missing::find(data);
     }
     loop {
-        let mut refused_any = false;
-        for m in missing
+        // Ids first: taking rows out moves others.
+        let refused: Vec<(&Missing, String)> = missing
             .iter()
             .filter(|m| m.required() && !m.is_stored(stored))
-        {
+            .filter_map(|m| Some((m, data.id_at(&m.table.name, m.row)?.to_owned())))
+            .collect();
+        let mut refused_any = false;
+        for (m, id) in refused {
             refused_any |= refuse_one(
                 data,
                 m.table,
-                &m.row,
+                &id,
                 m.field(),
                 &format!(
                     "refers to {} {}, which is not in the import or the directory",
@@ -146,7 +155,10 @@ pub fn check(
         .iter()
         .filter(|m| !m.required() && !m.is_stored(stored))
     {
-        let (file, row) = data.origin(&m.table.name, &m.row);
+        let Some(id) = data.id_at(&m.table.name, m.row) else {
+            continue;
+        };
+        let (file, row) = data.origin(&m.table.name, id);
         problems.push(Problem::warning(
             &file,
             row,

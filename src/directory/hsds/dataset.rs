@@ -1,8 +1,10 @@
 //! A set of HSDS rows in memory, keyed by table and id: what an import reads before
 //! anything is written, and what an export or an API answer is assembled from.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use indexmap::IndexMap;
 
 use super::tables::{self, Table};
 use super::value::Cell;
@@ -12,7 +14,9 @@ pub type Cells = Vec<Option<Cell>>;
 
 #[derive(Default, Debug)]
 pub struct Dataset {
-    tables: HashMap<&'static str, BTreeMap<String, Row>>,
+    /// Rows by id in the order they were added (an import reports problems in file
+    /// order); [`Dataset::sort`] puts them in id order.
+    tables: HashMap<&'static str, IndexMap<String, Row>>,
 }
 
 #[derive(Debug)]
@@ -30,20 +34,48 @@ impl Dataset {
             return;
         };
         let rows = self.tables.entry(table.name.as_str()).or_default();
-        if let Some(existing) = rows.get_mut(id) {
-            for (old, new) in existing.cells.iter_mut().zip(cells) {
-                if new.is_some() {
-                    *old = new;
-                }
+        match rows.entry(id.clone()) {
+            indexmap::map::Entry::Occupied(mut existing) => {
+                merge_cells(&mut existing.get_mut().cells, cells);
             }
-        } else {
-            let id = id.clone();
-            let origin = (Arc::clone(origin.0), origin.1);
-            rows.insert(id, Row { cells, origin });
+            indexmap::map::Entry::Vacant(slot) => {
+                let origin = (Arc::clone(origin.0), origin.1);
+                slot.insert(Row { cells, origin });
+            }
         }
     }
 
-    /// Rows of `table` by id, in id order.
+    /// Adds the rows of `other`, merged as by [`Dataset::merge`]; whole tables move.
+    pub fn absorb(&mut self, other: Self) {
+        for (name, rows) in other.tables {
+            match self.tables.entry(name) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(rows);
+                }
+                std::collections::hash_map::Entry::Occupied(mut mine) => {
+                    for (id, row) in rows {
+                        match mine.get_mut().entry(id) {
+                            indexmap::map::Entry::Occupied(mut existing) => {
+                                merge_cells(&mut existing.get_mut().cells, row.cells);
+                            }
+                            indexmap::map::Entry::Vacant(slot) => {
+                                slot.insert(row);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Puts every table's rows in id order (exports and answers list them so).
+    pub fn sort(&mut self) {
+        for rows in self.tables.values_mut() {
+            rows.sort_unstable_keys();
+        }
+    }
+
+    /// Rows of `table` (see [`Dataset::sort`] for their order).
     pub fn rows(&self, table: &str) -> impl Iterator<Item = (&String, &Cells)> {
         self.tables
             .get(table)
@@ -74,14 +106,9 @@ impl Dataset {
             .map(|row| &row.cells)
     }
 
-    /// The ids of `table` in a hash set, for loops that look up many references:
-    /// found in one step rather than a dozen string comparisons down the tree.
+    /// The ids of `table`, looked up once for a loop over many rows.
     pub fn ids(&self, table: &str) -> Ids<'_> {
-        Ids(self
-            .tables
-            .get(table)
-            .map(|rows| rows.keys().map(String::as_str).collect())
-            .unwrap_or_default())
+        Ids(self.tables.get(table))
     }
 
     pub fn contains(&self, table: &str, id: &str) -> bool {
@@ -89,11 +116,19 @@ impl Dataset {
     }
 
     pub fn count(&self, table: &str) -> usize {
-        self.tables.get(table).map_or(0, BTreeMap::len)
+        self.tables.get(table).map_or(0, IndexMap::len)
     }
 
     pub fn total(&self) -> usize {
-        self.tables.values().map(BTreeMap::len).sum()
+        self.tables.values().map(IndexMap::len).sum()
+    }
+
+    /// The id of the row at `index` in [`Dataset::rows`] order.
+    pub fn id_at(&self, table: &str, index: usize) -> Option<&str> {
+        self.tables
+            .get(table)
+            .and_then(|rows| rows.get_index(index))
+            .map(|(id, _)| id.as_str())
     }
 
     /// The file and row (or record) a row came from.
@@ -107,19 +142,30 @@ impl Dataset {
             )
     }
 
+    /// Takes a row out in constant time: the table's last row takes its place.
     pub fn remove(&mut self, table: &str, id: &str) {
         if let Some(rows) = self.tables.get_mut(table) {
-            rows.remove(id);
+            rows.swap_remove(id);
+        }
+    }
+}
+
+/// Cells given in `new` replace those of `old`; the others stay.
+fn merge_cells(old: &mut Cells, new: Cells) {
+    for (old, new) in old.iter_mut().zip(new) {
+        if new.is_some() {
+            *old = new;
         }
     }
 }
 
 /// The ids of one table (see [`Dataset::ids`]).
-pub struct Ids<'a>(HashSet<&'a str>);
+#[derive(Clone, Copy)]
+pub struct Ids<'a>(Option<&'a IndexMap<String, Row>>);
 
 impl Ids<'_> {
-    pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(id)
+    pub fn contains(self, id: &str) -> bool {
+        self.0.is_some_and(|rows| rows.contains_key(id))
     }
 }
 

@@ -92,17 +92,66 @@ fn csv_paths(dir: &Path, problems: &mut Vec<Problem>) -> HashMap<String, String>
     paths
 }
 
+/// What one file gave: its place in the list of files, its rows, its problems.
+type FilePart = (usize, Dataset, Vec<Problem>);
+
+/// Reads the tables' CSV files on every core: each file is a table of its own, so
+/// the files parse apart and their rows are put together afterwards.
 fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> io::Result<()> {
     let paths = csv_paths(dir, problems);
-    for table in tables::all() {
-        let Some(name) = paths.get(&table.name) else {
-            continue;
-        };
-        let file = dir.join(name);
-        if !file.is_file() {
-            continue;
-        }
-        read_csv(table, &file, name, data, problems)?;
+    let mut files: Vec<(&'static Table, String, u64)> = tables::all()
+        .iter()
+        .filter_map(|table| {
+            let name = paths.get(&table.name)?;
+            let size = fs::metadata(dir.join(name))
+                .ok()
+                .filter(fs::Metadata::is_file)?
+                .len();
+            Some((table, name.clone(), size))
+        })
+        .collect();
+    // Largest first, so the last file to finish is a small one.
+    files.sort_by_key(|(_, _, size)| std::cmp::Reverse(*size));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let read: Vec<io::Result<Vec<FilePart>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers.min(files.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((table, name, _)) = files.get(i) else {
+                            return Ok(done);
+                        };
+                        let mut part = Dataset::default();
+                        let mut found = Vec::new();
+                        read_csv(table, &dir.join(name), name, &mut part, &mut found)?;
+                        done.push((i, part, found));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a CSV reader failed")))
+            })
+            .collect()
+    });
+    let mut parts = Vec::new();
+    for worker in read {
+        parts.extend(worker?);
+    }
+    // Problems in the tables' order, whichever file finished first.
+    parts.sort_by_key(|(i, _, _)| {
+        let table = files[*i].0;
+        tables::all().iter().position(|t| std::ptr::eq(t, table))
+    });
+    for (_, part, found) in parts {
+        data.absorb(part);
+        problems.extend(found);
     }
     Ok(())
 }

@@ -100,6 +100,13 @@ impl Db {
                     .connect(url.expose())
                     .await
                     .map_err(unreachable)?;
+                // Takes effect only in a new, empty file (before WAL and the first
+                // table). 16 KiB pages made a 500,000-service import's writing an
+                // eighth faster than 4 KiB (fewer, shallower B-tree pages to split).
+                write
+                    .execute("PRAGMA page_size = 16384")
+                    .await
+                    .map_err(unreachable)?;
                 // WAL lets readers go on while the one writer writes; it is a property
                 // of the file, so setting it once on the writer is enough.
                 write
