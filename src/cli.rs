@@ -61,8 +61,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// Generate a large synthetic directory, import it, build the referral index and
-    /// run a fixed, seeded mix of queries against it and against SQLite FTS5 + R*Tree.
+    /// Generate a large synthetic directory, import it (`atip import hsds` in its own
+    /// process), build the referral index and run a fixed, seeded mix of queries
+    /// against it and against SQLite FTS5 + R*Tree (and PostgreSQL, if given).
     Directory {
         /// Services to generate (at about 3/5 as many locations in real towns).
         #[arg(long, default_value_t = 500_000)]

@@ -33,19 +33,7 @@ fn upsert_sql(table: &Table, rows: usize, backend: Backend) -> String {
         table.sql_name(),
         column_list(table)
     );
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push(',');
-            }
-            backend.push_mark(&mut sql, r * width + c + 1);
-        }
-        sql.push(')');
-    }
+    backend.push_rows(&mut sql, rows, width);
     sql.push_str(" ON CONFLICT (\"id\") DO UPDATE SET ");
     let updates: Vec<String> = table
         .fields
@@ -205,23 +193,11 @@ pub async fn list_new_organizations(
         let mut sql = String::from(
             "INSERT INTO directory_listings (organization_id, status, last_verified_at, created_at, updated_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            sql.push_str(if i > 0 { ",(" } else { "(" });
-            for p in 1..=4 {
-                if p == 2 {
-                    sql.push_str(", 'listed'");
-                }
-                if p > 1 {
-                    sql.push(',');
-                }
-                backend.push_mark(&mut sql, i * 4 + p);
-            }
-            sql.push(')');
-        }
+        backend.push_rows(&mut sql, chunk.len(), 5);
         sql.push_str(" ON CONFLICT (organization_id) DO NOTHING");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
-            query = query.bind(*id).bind(now).bind(now).bind(now);
+            query = query.bind(*id).bind("listed").bind(now).bind(now).bind(now);
         }
         query.execute(&mut *conn).await?;
     }

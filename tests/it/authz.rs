@@ -86,17 +86,7 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
         .await
         .unwrap();
     // The public directory's objects, for its `{id}` routes.
-    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/directory/organizations.json");
-    atip::directory::service::import(
-        &app.db,
-        &app.crypto,
-        &directory,
-        atip::directory::service::ImportOptions::default(),
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
+    app.seed_directory().await;
     // A public library document, for the library's `{id}` routes.
     let shelf = tempfile::tempdir().unwrap();
     std::fs::write(shelf.path().join("guide.txt"), "A guide").unwrap();
@@ -212,21 +202,15 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
             app.post_sign_in(&email, &password).await.status()
         }
         ("POST", p) if p.starts_with("/admin/") => {
-            let mut request = app.client.post(app.url(path));
-            let mut form = vec![
-                ("csrf", String::new()),
-                ("status", "active".to_owned()),
-                ("role", "analyst".to_owned()),
-                ("name", "Matrix NGO".to_owned()),
-                ("kind", "national_grantee".to_owned()),
-                ("city", "Austin".to_owned()),
-                ("state", "TX".to_owned()),
+            let form = [
+                ("status", "active"),
+                ("role", "analyst"),
+                ("name", "Matrix NGO"),
+                ("kind", "national_grantee"),
+                ("city", "Austin"),
+                ("state", "TX"),
             ];
-            if let Some(session) = &caller.session {
-                request = request.header("cookie", &session.cookie);
-                form[0].1.clone_from(&session.csrf);
-            }
-            request.form(&form).send().await.unwrap().status()
+            post_form(app, caller, path, &form).await
         }
         ("POST", "/directory/apply") => {
             let form = [
@@ -248,13 +232,7 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 .status()
         }
         ("POST", p) if p.starts_with("/directory/curate/") => {
-            let mut request = app.client.post(app.url(path));
-            let mut form = vec![("csrf", String::new()), ("decision", "verify".to_owned())];
-            if let Some(session) = &caller.session {
-                request = request.header("cookie", &session.cookie);
-                form[0].1.clone_from(&session.csrf);
-            }
-            request.form(&form).send().await.unwrap().status()
+            post_form(app, caller, path, &[("decision", "verify")]).await
         }
         ("POST", p) if p.starts_with("/library/curate") => {
             let csrf = caller
@@ -272,11 +250,11 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 ("visibility", "public"),
                 ("url", "https://example.org/guide"),
             ];
-            let mut request = app.client.post(app.url(path));
-            if let Some(session) = &caller.session {
-                request = request.header("cookie", &session.cookie);
-            }
             if p.ends_with("/versions") || p == "/library/curate" {
+                let mut request = app.client.post(app.url(path));
+                if let Some(session) = &caller.session {
+                    request = request.header("cookie", &session.cookie);
+                }
                 // One body of known length: a refused request is answered before the
                 // server reads it, and a streamed body could still be being written.
                 let boundary = "atip-matrix-boundary";
@@ -299,59 +277,42 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                     .unwrap()
                     .status()
             } else {
-                request.form(&fields[..7]).send().await.unwrap().status()
+                post_form(app, caller, path, &fields[1..7]).await
             }
         }
         ("POST", p) if p.starts_with("/directory/services/") => {
-            let csrf = caller
-                .session
-                .as_ref()
-                .map(|s| s.csrf.clone())
-                .unwrap_or_default();
-            let mut request = app.client.post(app.url(path));
-            if let Some(session) = &caller.session {
-                request = request.header("cookie", &session.cookie);
-            }
-            request
-                .form(&[("csrf", csrf.as_str()), ("note", "Matrix note")])
-                .send()
-                .await
-                .unwrap()
-                .status()
+            post_form(app, caller, path, &[("note", "Matrix note")]).await
         }
         ("POST", p) if p.starts_with("/directory/individuals") => {
-            let csrf = caller
-                .session
-                .as_ref()
-                .map(|s| s.csrf.clone())
-                .unwrap_or_default();
-            let mut request = app.client.post(app.url(path));
-            if let Some(session) = &caller.session {
-                request = request.header("cookie", &session.cookie);
-            }
-            request
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("name", "Matrix Person"),
-                    ("expertise", "trainer"),
-                    ("preference", "through-hotline"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
+            let form = [
+                ("name", "Matrix Person"),
+                ("expertise", "trainer"),
+                ("preference", "through-hotline"),
+            ];
+            post_form(app, caller, path, &form).await
         }
         ("POST", "/sign-in/mfa" | "/account/mfa" | "/sign-out") => {
-            let mut request = app.client.post(app.url(path));
-            let mut form = vec![("csrf", String::new()), ("code", "000000".to_owned())];
-            if let Some(session) = &caller.session {
-                request = request.header("cookie", &session.cookie);
-                form[0].1.clone_from(&session.csrf);
-            }
-            request.form(&form).send().await.unwrap().status()
+            post_form(app, caller, path, &[("code", "000000")]).await
         }
         other => panic!("the matrix test does not know how to call {other:?}; teach it"),
     }
+}
+
+/// Posts `fields` as a form, with the caller's session cookie and form token if any.
+async fn post_form(
+    app: &TestApp,
+    caller: &Caller,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> StatusCode {
+    let mut request = app.client.post(app.url(path));
+    let mut form = vec![("csrf", "")];
+    if let Some(session) = &caller.session {
+        request = request.header("cookie", &session.cookie);
+        form[0].1 = &session.csrf;
+    }
+    form.extend_from_slice(fields);
+    request.form(&form).send().await.unwrap().status()
 }
 
 fn expectation(caller: &Caller, method: &str, path: &str, policy: Policy) -> Vec<StatusCode> {

@@ -199,20 +199,6 @@ impl Browser {
     }
 }
 
-async fn seed_directory(app: &TestApp) {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/directory/organizations.json");
-    atip::directory::service::import(
-        &app.db,
-        &app.crypto,
-        &fixture,
-        atip::directory::service::ImportOptions::default(),
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-}
-
 async fn eventually_shows(browser: &Browser, path: &str, needle: &str) {
     for _ in 0..80 {
         browser.goto(path).await;
@@ -241,7 +227,7 @@ async fn every_public_page_is_accessible_in_english_and_spanish() {
         found.contains("image-alt") && found.contains("html-has-lang"),
         "{found}"
     );
-    seed_directory(&app).await;
+    app.seed_directory().await;
     let shelf = tempfile::tempdir().unwrap();
     std::fs::write(
         shelf.path().join("rights.txt"),
@@ -372,7 +358,7 @@ async fn an_advocate_finds_a_referral_and_opens_it() {
     let Some(browser) = Browser::start(&app).await else {
         return;
     };
-    seed_directory(&app).await;
+    app.seed_directory().await;
     let (email, password) = app.user(Role::HotlineAdvocate, None).await;
     browser.sign_in(&email, &password).await;
     browser.goto("/directory/search").await;

@@ -9,7 +9,7 @@ use atip::directory::service::{self, ImportOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, fixture};
 
 const SHELTER_SERVICE: &str = "11111111-aaaa-4111-8111-111111111111";
 const LEGAL_SERVICE: &str = "22222222-aaaa-4222-8222-222222222222";
@@ -17,12 +17,6 @@ const SHELTER_ORG: &str = "11111111-1111-4111-8111-111111111111";
 const SHELTER_SAL: &str = "11111111-9999-4111-8111-111111111111";
 const SHELTER_TERM: &str = "ae249c41-2483-5fff-8956-a3be8d55984d";
 const EXAMPLE_SERVICE: &str = "ac148810-d857-441c-9679-408f346de14b";
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(path)
-}
 
 async fn import_with(app: &TestApp, path: &Path, skip_invalid: bool) -> ImportReport {
     service::import(

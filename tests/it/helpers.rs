@@ -291,6 +291,26 @@ impl TestApp {
         };
         std::mem::replace(&mut self.fresh, placeholder)
     }
+
+    /// Imports the sample directory (a confidential shelter and a legal-aid office).
+    pub async fn seed_directory(&self) {
+        atip::directory::service::import(
+            &self.db,
+            &self.crypto,
+            &fixture("directory/organizations.json"),
+            atip::directory::service::ImportOptions::default(),
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// A file or folder under tests/fixtures.
+pub fn fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
 }
 
 impl Drop for TestApp {

@@ -92,26 +92,27 @@ fn csv_paths(dir: &Path, problems: &mut Vec<Problem>) -> HashMap<String, String>
     paths
 }
 
-/// What one file gave: its place in the list of files, its rows, its problems.
+/// What one file gave: its table's place in [`tables::all`], its rows, its problems.
 type FilePart = (usize, Dataset, Vec<Problem>);
 
 /// Reads the tables' CSV files on every core: each file is a table of its own, so
 /// the files parse apart and their rows are put together afterwards.
 fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> io::Result<()> {
     let paths = csv_paths(dir, problems);
-    let mut files: Vec<(&'static Table, String, u64)> = tables::all()
+    let mut files: Vec<(usize, &'static Table, String, u64)> = tables::all()
         .iter()
-        .filter_map(|table| {
+        .enumerate()
+        .filter_map(|(place, table)| {
             let name = paths.get(&table.name)?;
             let size = fs::metadata(dir.join(name))
                 .ok()
                 .filter(fs::Metadata::is_file)?
                 .len();
-            Some((table, name.clone(), size))
+            Some((place, table, name.clone(), size))
         })
         .collect();
     // Largest first, so the last file to finish is a small one.
-    files.sort_by_key(|(_, _, size)| std::cmp::Reverse(*size));
+    files.sort_by_key(|(_, _, _, size)| std::cmp::Reverse(*size));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let read: Vec<io::Result<Vec<FilePart>>> = std::thread::scope(|s| {
@@ -121,13 +122,13 @@ fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> 
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((table, name, _)) = files.get(i) else {
+                        let Some((place, table, name, _)) = files.get(i) else {
                             return Ok(done);
                         };
                         let mut part = Dataset::default();
                         let mut found = Vec::new();
                         read_csv(table, &dir.join(name), name, &mut part, &mut found)?;
-                        done.push((i, part, found));
+                        done.push((*place, part, found));
                     }
                 })
             })
@@ -145,10 +146,7 @@ fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> 
         parts.extend(worker?);
     }
     // Problems in the tables' order, whichever file finished first.
-    parts.sort_by_key(|(i, _, _)| {
-        let table = files[*i].0;
-        tables::all().iter().position(|t| std::ptr::eq(t, table))
-    });
+    parts.sort_by_key(|(place, _, _)| *place);
     for (_, part, found) in parts {
         data.absorb(part);
         problems.extend(found);

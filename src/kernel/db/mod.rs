@@ -47,6 +47,21 @@ impl Backend {
             }
         }
     }
+
+    /// Writes `rows` parenthesized rows of `width` marks each, `(m, …), (m, …)`, for a
+    /// multi-row `VALUES`; the values bind row by row.
+    pub fn push_rows(self, sql: &mut String, rows: usize, width: usize) {
+        for r in 0..rows {
+            sql.push_str(if r > 0 { ",(" } else { "(" });
+            for c in 0..width {
+                if c > 0 {
+                    sql.push(',');
+                }
+                self.push_mark(sql, r * width + c + 1);
+            }
+            sql.push(')');
+        }
+    }
 }
 
 #[derive(Clone)]
