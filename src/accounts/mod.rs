@@ -1,5 +1,6 @@
 //! Staff accounts: creation, sign-in and sign-out, sessions, lock and unlock.
 
+pub mod invitations;
 pub mod mfa;
 pub mod model;
 pub mod routes;

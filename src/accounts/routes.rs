@@ -8,8 +8,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::Deserialize;
 
+use super::invitations::{self, Accepted, InvitationError};
 use super::mfa::{self, MfaError};
-use super::service::{self, SignIn};
+use super::service::{self, AccountError, SignIn};
 use crate::app::{AppState, check_form_token};
 use crate::kernel::auth::password::Password;
 use crate::kernel::auth::token::{random_token, same_secret};
@@ -58,12 +59,7 @@ pub async fn sign_in_form(
         email: String::new(),
         problem: None,
     };
-    let mut response = Html(render(&page)?).into_response();
-    set_cookie(
-        &mut response,
-        &csrf_cookie(&csrf, state.sessions.secure_cookies),
-    );
-    Ok(response)
+    Ok(with_form_cookie(&state, render(&page)?, &csrf))
 }
 
 #[derive(Deserialize)]
@@ -79,10 +75,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, HtmlError> {
-    let cookie = read_cookie(&headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
-    if cookie.is_empty() || !same_secret(&cookie, &form.csrf) {
-        return Err(HtmlError::Forbidden);
-    }
+    check_double_submit(&headers, &form.csrf)?;
     let next = safe_next(form.next.as_deref());
     let password = Password::new(form.password);
     let shell = Shell::current();
@@ -129,6 +122,80 @@ pub async fn sign_in(
             .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/invitation.html")]
+struct InvitationPage {
+    shell: Shell,
+    csrf: String,
+    email: String,
+    problem: Option<String>,
+    done: bool,
+}
+
+/// Where an invited person chooses a password. Like the sign-in form, it has no
+/// session yet, so a double-submit cookie protects it.
+pub async fn invitation_form(State(state): State<AppState>) -> Result<Response, HtmlError> {
+    let csrf = random_token()?;
+    let page = InvitationPage {
+        shell: Shell::current(),
+        csrf: csrf.clone(),
+        email: String::new(),
+        problem: None,
+        done: false,
+    };
+    Ok(with_form_cookie(&state, render(&page)?, &csrf))
+}
+
+#[derive(Deserialize)]
+pub struct InvitationForm {
+    email: String,
+    code: String,
+    password: String,
+    again: String,
+    csrf: String,
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<InvitationForm>,
+) -> Result<Response, HtmlError> {
+    check_double_submit(&headers, &form.csrf)?;
+    let shell = Shell::current();
+    let (status, problem) = if form.password == form.again {
+        let password = Password::new(form.password);
+        match invitations::accept(&state.db, &state.crypto, &form.email, &form.code, password).await
+        {
+            Ok(Accepted::Created(_)) => {
+                let page = InvitationPage {
+                    shell,
+                    csrf: String::new(),
+                    email: String::new(),
+                    problem: None,
+                    done: true,
+                };
+                return Ok(Html(render(&page)?).into_response());
+            }
+            Ok(Accepted::Refused) => (StatusCode::UNAUTHORIZED, "invitation-refused"),
+            Err(InvitationError::Account(AccountError::Weak(_))) => {
+                (StatusCode::BAD_REQUEST, "invitation-weak")
+            }
+            Err(InvitationError::AccountExists) => (StatusCode::CONFLICT, "invitation-exists"),
+            Err(other) => return Err(HtmlError::Internal(other.into())),
+        }
+    } else {
+        (StatusCode::BAD_REQUEST, "invitation-mismatch")
+    };
+    let page = InvitationPage {
+        problem: Some(shell.tr.t(problem)),
+        shell,
+        csrf: form.csrf,
+        email: form.email,
+        done: false,
+    };
+    Ok((status, Html(render(&page)?)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -350,6 +417,25 @@ fn set_cookie(response: &mut Response, cookie: &str) {
 
 fn secure_attr(secure: bool) -> &'static str {
     if secure { "; Secure" } else { "" }
+}
+
+/// A page of a form without a session, with the cookie its token must match.
+fn with_form_cookie(state: &AppState, html: String, csrf: &str) -> Response {
+    let mut response = Html(html).into_response();
+    set_cookie(
+        &mut response,
+        &csrf_cookie(csrf, state.sessions.secure_cookies),
+    );
+    response
+}
+
+/// The form's token must be the one its page set as a cookie.
+fn check_double_submit(headers: &HeaderMap, sent: &str) -> Result<(), HtmlError> {
+    let cookie = read_cookie(headers, SIGN_IN_CSRF_COOKIE).unwrap_or_default();
+    if cookie.is_empty() || !same_secret(&cookie, sent) {
+        return Err(HtmlError::Forbidden);
+    }
+    Ok(())
 }
 
 fn csrf_cookie(value: &str, secure: bool) -> String {

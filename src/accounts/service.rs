@@ -10,6 +10,7 @@ use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::password::{self, Password, WeakPassword};
 use crate::kernel::auth::token::{random_token, stored_form};
 use crate::kernel::auth::{Principal, Role, SessionRef, Stage, UserId};
+use crate::kernel::authz::{self, Action, Decision, Resource};
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
 use crate::kernel::time::{micros, now_micros};
@@ -29,6 +30,10 @@ pub enum AccountError {
     NoRole,
     #[error("administrators cannot change their own roles; another administrator must")]
     OwnRoles,
+    #[error("this administrator may not give or take away one of these roles")]
+    NotGrantable,
+    #[error("the invitation was used or revoked meanwhile")]
+    InvitationGone,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -37,7 +42,7 @@ pub enum AccountError {
     Internal(#[from] anyhow::Error),
 }
 
-fn scope_of(organization: Option<OrgId>) -> Scope {
+pub(super) fn scope_of(organization: Option<OrgId>) -> Scope {
     organization.map_or(Scope::System, Scope::Organization)
 }
 
@@ -88,6 +93,17 @@ impl Retryable for AccountError {
 
 /// Creates an account (from the CLI or the demo). The password must be strong.
 pub async fn create_user(db: &Db, crypto: &Crypto, user: NewUser) -> Result<UserId, AccountError> {
+    insert_account(db, crypto, user, None).await
+}
+
+/// Creates an account; with `invitation`, the invitation it answers is used up in
+/// the same transaction, and nothing is created if it was used or revoked meanwhile.
+pub(super) async fn insert_account(
+    db: &Db,
+    crypto: &Crypto,
+    user: NewUser,
+    invitation: Option<&str>,
+) -> Result<UserId, AccountError> {
     if user.roles.is_empty() {
         return Err(AccountError::NoRole);
     }
@@ -139,11 +155,19 @@ pub async fn create_user(db: &Db, crypto: &Crypto, user: NewUser) -> Result<User
             for role in &user.roles {
                 store::insert_role(tx, &id.to_string(), *role).await?;
             }
+            if let Some(invitation) = invitation
+                && !super::invitations::use_up(tx, invitation).await?
+            {
+                return Err(AccountError::InvitationGone);
+            }
             let event = Event {
                 action: "user.create",
                 object_type: Some("user"),
                 object_id: Some(id.to_string()),
                 org_id: user.organization.map(|o| o.to_string()),
+                // The person who accepts an invitation creates their own account.
+                actor_id: invitation.map(|_| id.to_string()),
+                detail: invitation.map(|i| format!("invitation={i}")),
                 ..Event::default()
             };
             audit::append(tx, &event, Outcome::Success).await?;
@@ -420,14 +444,37 @@ pub async fn set_status(db: &Db, email: &str, status: Status) -> Result<(), Acco
     apply_status(db, &user, status, None).await
 }
 
-/// The same on behalf of an administrator (audited as theirs); false if no such account.
+/// The account `admin` may manage, or `None` if there is none it may see: an
+/// account of another organization answers as if it did not exist.
+async fn managed_account(
+    db: &Db,
+    admin: &Principal,
+    id: UserId,
+) -> Result<Option<UserRow>, AccountError> {
+    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
+        return Ok(None);
+    };
+    let decision = authz::authorize(Some(admin), Action::ManageUsers, resource_of(&user));
+    Ok((decision == Decision::Allow).then_some(user))
+}
+
+/// What an account is, to the policy: its organization's record, or the program's.
+pub(super) fn resource_of(user: &UserRow) -> Resource {
+    match user.org_id.as_deref().map(str::parse::<OrgId>) {
+        Some(Ok(org)) => Resource::Organization(org),
+        _ => Resource::Unowned,
+    }
+}
+
+/// The same on behalf of an administrator (audited as theirs); false if no such
+/// account, or none this administrator may manage.
 pub async fn set_status_by(
     db: &Db,
     admin: &Principal,
     id: UserId,
     status: Status,
 ) -> Result<bool, AccountError> {
-    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
+    let Some(user) = managed_account(db, admin, id).await? else {
         return Ok(false);
     };
     apply_status(db, &user, status, Some(admin)).await?;
@@ -436,7 +483,9 @@ pub async fn set_status_by(
 
 /// Replaces the roles of an account on behalf of an administrator: a permission
 /// change, audited with the roles granted. The account's sessions end, so no page
-/// keeps showing what it may no longer do. False if no such account.
+/// keeps showing what it may no longer do. False if no such account (or none this
+/// administrator may manage). Every role given or taken away must be one the
+/// administrator may grant.
 pub async fn set_roles_by(
     db: &Db,
     admin: &Principal,
@@ -449,11 +498,19 @@ pub async fn set_roles_by(
     if id == admin.id {
         return Err(AccountError::OwnRoles);
     }
-    let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
+    let Some(user) = managed_account(db, admin, id).await? else {
         return Ok(false);
     };
     if roles.iter().any(|r| r.is_org_scoped()) && user.org_id.is_none() {
         return Err(AccountError::Organization);
+    }
+    let held = store::roles(db.reader(), &user.id).await?;
+    let mut changed = held
+        .iter()
+        .filter(|r| !roles.contains(r))
+        .chain(roles.iter().filter(|r| !held.contains(r)));
+    if changed.any(|r| !authz::may_grant(admin, *r)) {
+        return Err(AccountError::NotGrantable);
     }
     let granted = roles.iter().map(|r| r.id()).collect::<Vec<_>>().join(" ");
     let event = Event {
@@ -541,13 +598,16 @@ pub struct AccountSummary {
     pub organization_id: Option<String>,
 }
 
-/// Every account, by email, with names opened (staff names, for administrators). The
-/// read of those personal fields is audited.
+/// Every account `reader` may manage (a provider administrator: its organization's),
+/// by email, with names opened. The read of those personal fields is audited.
 pub async fn list_accounts(
     db: &Db,
     crypto: &Crypto,
     reader: &Principal,
 ) -> Result<Vec<AccountSummary>, AccountError> {
+    let Some(scope) = authz::listing_scope(reader, Action::ManageUsers) else {
+        return Ok(Vec::new());
+    };
     let event = Event {
         object_type: Some("user"),
         ..Event::by(reader, "user.list")
@@ -555,7 +615,7 @@ pub async fn list_accounts(
     db.transaction(|tx| audit::append(tx, &event, Outcome::Success).scope_boxed())
         .await?;
     let mut out = Vec::new();
-    for user in store::all(db.reader()).await? {
+    for user in store::all(db.reader(), scope).await? {
         let roles = store::roles(db.reader(), &user.id).await?;
         let display_name = crypto
             .open_field("users", "display_name", &user.id, &user.display_name)

@@ -3,6 +3,7 @@
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use crate::kernel::auth::Role;
+use crate::kernel::authz::ListScope;
 
 #[derive(Clone, Debug, FromRow)]
 pub struct UserRow {
@@ -86,10 +87,21 @@ pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<UserRow>, sq
         .await
 }
 
-pub async fn all(pool: &AnyPool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(user_select!("ORDER BY email"))
-        .fetch_all(pool)
-        .await
+/// The accounts `scope` lets its reader list, by email.
+pub async fn all(pool: &AnyPool, scope: ListScope) -> Result<Vec<UserRow>, sqlx::Error> {
+    match scope {
+        ListScope::All => {
+            sqlx::query_as(user_select!("ORDER BY email"))
+                .fetch_all(pool)
+                .await
+        }
+        ListScope::Organization(org) => {
+            sqlx::query_as(user_select!("WHERE org_id = $1 ORDER BY email"))
+                .bind(org.to_string())
+                .fetch_all(pool)
+                .await
+        }
+    }
 }
 
 pub async fn by_id(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {

@@ -7,12 +7,12 @@ use scoped_futures::ScopedFutureExt;
 use sqlx::FromRow;
 
 use super::model::{Email, Status};
-use super::service::{AccountError, principal_for, user_event};
+use super::service::{AccountError, principal_for, resource_of, user_event};
 use super::store;
 use crate::kernel::audit::{self, Outcome};
 use crate::kernel::auth::Principal;
 use crate::kernel::auth::token::{random_token, stored_form};
-use crate::kernel::authz::{self, Action};
+use crate::kernel::authz::{self, Action, ListScope};
 use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 use crate::kernel::time::{micros, now_micros};
@@ -134,13 +134,32 @@ pub struct TokenListing {
 }
 
 /// Every token of every account, newest first.
-pub async fn list_all(db: &Db) -> Result<Vec<TokenListing>, AccountError> {
-    Ok(sqlx::query_as(
-        "SELECT t.id, u.email AS owner_email, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.created_at DESC",
-    )
-    .fetch_all(db.reader())
-    .await?)
+/// The tokens of the accounts `reader` may manage, newest first.
+pub async fn list_managed(db: &Db, reader: &Principal) -> Result<Vec<TokenListing>, AccountError> {
+    macro_rules! select {
+        ($rest:literal) => {
+            concat!(
+                "SELECT t.id, u.email AS owner_email, t.scopes, t.created_at, t.expires_at, t.last_used_at, t.revoked_at \
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id ",
+                $rest
+            )
+        };
+    }
+    let rows = match authz::listing_scope(reader, Action::ManageUsers) {
+        None => Vec::new(),
+        Some(ListScope::All) => {
+            sqlx::query_as(select!("ORDER BY t.created_at DESC"))
+                .fetch_all(db.reader())
+                .await?
+        }
+        Some(ListScope::Organization(org)) => {
+            sqlx::query_as(select!("WHERE u.org_id = $1 ORDER BY t.created_at DESC"))
+                .bind(org.to_string())
+                .fetch_all(db.reader())
+                .await?
+        }
+    };
+    Ok(rows)
 }
 
 /// Revokes a token by id at once; false if no such token is live. `by` is the
@@ -154,14 +173,20 @@ pub async fn revoke(db: &Db, id: &str, by: Option<&Principal>) -> Result<bool, A
     let Some(owner) = owner else {
         return Ok(false);
     };
+    let user = store::by_id(db.reader(), &owner)
+        .await?
+        .ok_or(AccountError::UnknownEmail)?;
     // The administrator acts as themself; the CLI's operator has no account, so the
     // event names the token's owner's organization and no actor.
     let actor = if let Some(admin) = by {
+        // Another organization's token answers as if it did not exist.
+        if authz::authorize(Some(admin), Action::ManageUsers, resource_of(&user))
+            != authz::Decision::Allow
+        {
+            return Ok(false);
+        }
         audit::Event::by(admin, "api_token.revoke")
     } else {
-        let user = store::by_id(db.reader(), &owner)
-            .await?
-            .ok_or(AccountError::UnknownEmail)?;
         audit::Event {
             actor_id: None,
             ..user_event(&user, "api_token.revoke")

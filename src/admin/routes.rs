@@ -8,13 +8,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use crate::accounts::model::Status;
+use crate::accounts::invitations::{self, InvitationError, Waiting};
+use crate::accounts::model::{InvitationField, NewInvitation, Status};
 use crate::accounts::routes::csrf_of;
 use crate::accounts::service::{self as accounts, AccountError, AccountSummary};
 use crate::accounts::tokens::{self, TokenListing};
 use crate::app::{AppState, check_form_token};
 use crate::kernel::audit::{self, Filter, Record};
 use crate::kernel::auth::{Principal, Role, UserId};
+use crate::kernel::authz::{self, Action, Decision, ListScope, Resource};
 use crate::kernel::places;
 use crate::kernel::time::rfc3339;
 use crate::kernel::web::{HtmlError, Shell};
@@ -29,16 +31,50 @@ fn render(page: &impl Template) -> Result<Html<String>, HtmlError> {
         .map_err(|e| HtmlError::Internal(e.into()))
 }
 
-/// An account, its roles as text, and every role with whether it holds it.
-type UserRow = (AccountSummary, String, Vec<(&'static str, bool)>);
+/// Which parts of the administration an administrator may open, for its menu.
+struct AdminNav {
+    organizations: bool,
+    audit: bool,
+}
+
+impl AdminNav {
+    fn of(principal: &Principal) -> Self {
+        let may =
+            |action| authz::authorize(Some(principal), action, Resource::Global) == Decision::Allow;
+        Self {
+            organizations: may(Action::ManageOrganizations),
+            audit: may(Action::ReadAuditLog),
+        }
+    }
+}
+
+/// A role as an account's roles form shows it: its id, whether the account holds
+/// it, and whether this administrator may change that.
+struct RoleChoice {
+    id: &'static str,
+    held: bool,
+    grantable: bool,
+}
+
+/// An account, its roles as text, and its roles form.
+type UserRow = (AccountSummary, String, Vec<RoleChoice>);
 
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 struct UsersPage {
     shell: Shell,
+    nav: AdminNav,
     users: Vec<UserRow>,
+    /// Invitations not yet accepted, with their expiry as text.
+    waiting: Vec<(Waiting, String)>,
+    /// The organizations an invitation may name; empty when the administrator's own
+    /// is the only one (it is then used).
+    organizations: Vec<Organization>,
+    /// The roles this administrator may give.
+    grantable: Vec<&'static str>,
+    form: InvitationForm,
     csrf: String,
-    /// The message id of what was wrong with the last roles form.
+    /// The message id of what was wrong with the last form.
     problem: Option<&'static str>,
 }
 
@@ -46,12 +82,13 @@ pub async fn users(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
 ) -> Result<Html<String>, HtmlError> {
-    users_page(&state, &principal, None).await
+    users_page(&state, &principal, InvitationForm::default(), None).await
 }
 
 async fn users_page(
     state: &AppState,
     principal: &Principal,
+    form: InvitationForm,
     problem: Option<&'static str>,
 ) -> Result<Html<String>, HtmlError> {
     let users = accounts::list_accounts(&state.db, &state.crypto, principal)
@@ -66,17 +103,145 @@ async fn users_page(
                 .join(", ");
             let choices = Role::ALL
                 .iter()
-                .map(|r| (r.id(), u.roles.contains(r)))
+                .map(|r| RoleChoice {
+                    id: r.id(),
+                    held: u.roles.contains(r),
+                    grantable: authz::may_grant(principal, *r),
+                })
                 .collect();
             (u, roles, choices)
         })
         .collect();
+    let waiting = invitations::waiting(&state.db, principal)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?
+        .into_iter()
+        .map(|w| {
+            let expires = rfc3339(w.expires_at);
+            (w, expires)
+        })
+        .collect();
+    let organizations = match authz::listing_scope(principal, Action::ManageUsers) {
+        Some(ListScope::All) => orgs::list(&state.db, None, 1, ORGANIZATIONS_SHOWN).await?.0,
+        _ => Vec::new(),
+    };
     render(&UsersPage {
         shell: Shell::current(),
+        nav: AdminNav::of(principal),
         users,
+        waiting,
+        organizations,
+        grantable: Role::ALL
+            .iter()
+            .filter(|r| authz::may_grant(principal, **r))
+            .map(|r| r.id())
+            .collect(),
+        form,
         csrf: csrf_of(principal),
         problem,
     })
+}
+
+/// The invitation form, as sent (and sent back when something is wrong).
+#[derive(Clone, Debug, Default)]
+pub struct InvitationForm {
+    email: String,
+    display_name: String,
+    roles: Vec<String>,
+    organization: String,
+}
+
+impl InvitationForm {
+    fn chose(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// Invites a person to a staff account: the page that answers shows the one-time
+/// code once (never in a URL, never stored readable).
+pub async fn invite(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Bytes,
+) -> Result<Response, HtmlError> {
+    let pairs = form_pairs(&body);
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    check_form_token(&state, &principal, &field("csrf")).await?;
+    let mut form = InvitationForm {
+        email: field("email"),
+        display_name: field("display_name"),
+        roles: pairs
+            .iter()
+            .filter(|(k, _)| k == "role")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        organization: field("organization"),
+    };
+    // A scoped administrator invites into its own organization only.
+    if let Some(ListScope::Organization(own)) =
+        authz::listing_scope(&principal, Action::ManageUsers)
+    {
+        form.organization = own.to_string();
+    }
+    let roles: Vec<&str> = form.roles.iter().map(String::as_str).collect();
+    let problem =
+        match NewInvitation::parse(&form.email, &form.display_name, &roles, &form.organization) {
+            Err(InvitationField::Email) => "admin-invite-email",
+            Err(InvitationField::DisplayName) => "admin-invite-name",
+            Err(InvitationField::Role) => "admin-roles-none",
+            Err(InvitationField::Organization) => "admin-roles-org",
+            Ok(new) => match invitations::invite(&state.db, &state.crypto, &principal, new).await {
+                Ok(invited) => {
+                    return render(&InvitedPage {
+                        shell: Shell::current(),
+                        nav: AdminNav::of(&principal),
+                        email: form.email.trim().to_lowercase(),
+                        code: invited.code,
+                        expires: rfc3339(invited.expires_at),
+                    })
+                    .map(IntoResponse::into_response);
+                }
+                Err(InvitationError::NotGrantable) => "admin-roles-grant",
+                Err(InvitationError::Organization) => "admin-roles-org",
+                Err(InvitationError::AccountExists) => "admin-invite-exists",
+                Err(InvitationError::Waiting) => "admin-invite-waiting",
+                Err(InvitationError::Account(e)) => return Err(e.into()),
+            },
+        };
+    let page = users_page(&state, &principal, form, Some(problem)).await?;
+    Ok((StatusCode::BAD_REQUEST, page).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/invited.html")]
+struct InvitedPage {
+    shell: Shell,
+    nav: AdminNav,
+    email: String,
+    code: String,
+    expires: String,
+}
+
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, HtmlError> {
+    check_form_token(&state, &principal, &form.csrf).await?;
+    let revoked = invitations::revoke(&state.db, &principal, &id)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?;
+    if !revoked {
+        return Err(HtmlError::NotFound);
+    }
+    Ok(Redirect::to("/admin/users").into_response())
 }
 
 /// The fields of a form whose keys repeat (`role=a&role=b`), which `Form` cannot read.
@@ -108,10 +273,11 @@ pub async fn set_roles(
         Ok(false) => return Err(HtmlError::NotFound),
         Err(AccountError::NoRole) => "admin-roles-none",
         Err(AccountError::OwnRoles) => "admin-roles-own",
+        Err(AccountError::NotGrantable) => "admin-roles-grant",
         Err(AccountError::Organization) => "admin-roles-org",
         Err(other) => return Err(other.into()),
     };
-    let page = users_page(&state, &principal, Some(problem)).await?;
+    let page = users_page(&state, &principal, InvitationForm::default(), Some(problem)).await?;
     Ok((StatusCode::BAD_REQUEST, page).into_response())
 }
 
@@ -119,6 +285,7 @@ pub async fn set_roles(
 #[template(path = "admin/organizations.html")]
 struct OrganizationsPage {
     shell: Shell,
+    nav: AdminNav,
     organizations: Vec<Organization>,
     grantees: Vec<Organization>,
     kinds: Vec<&'static str>,
@@ -161,6 +328,7 @@ async fn organizations_page(
         .collect();
     render(&OrganizationsPage {
         shell: Shell::current(),
+        nav: AdminNav::of(principal),
         organizations,
         grantees,
         kinds: OrgKind::ALL.iter().map(|k| k.as_str()).collect(),
@@ -223,6 +391,7 @@ pub async fn create_organization(
 #[template(path = "admin/tokens.html")]
 struct TokensPage {
     shell: Shell,
+    nav: AdminNav,
     /// Each token with its creation, expiry and last-use times as text.
     tokens: Vec<(TokenListing, String, String, String)>,
     csrf: String,
@@ -232,7 +401,7 @@ pub async fn tokens(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
 ) -> Result<Html<String>, HtmlError> {
-    let tokens = tokens::list_all(&state.db)
+    let tokens = tokens::list_managed(&state.db, &principal)
         .await?
         .into_iter()
         .map(|t| {
@@ -244,6 +413,7 @@ pub async fn tokens(
         .collect();
     render(&TokensPage {
         shell: Shell::current(),
+        nav: AdminNav::of(&principal),
         tokens,
         csrf: csrf_of(&principal),
     })
@@ -296,6 +466,7 @@ pub async fn set_status(
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     shell: Shell,
+    nav: AdminNav,
     events: Vec<(Record, String)>,
     filter: Filter,
     older: Option<i64>,
@@ -305,6 +476,7 @@ const PAGE: i64 = 50;
 
 pub async fn audit(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(filter): Query<Filter>,
 ) -> Result<Html<String>, HtmlError> {
     let events = audit::search(&state.db, &filter, PAGE).await?;
@@ -313,6 +485,7 @@ pub async fn audit(
         .flatten();
     render(&AuditPage {
         shell: Shell::current(),
+        nav: AdminNav::of(&principal),
         events: events
             .into_iter()
             .map(|e| {

@@ -111,6 +111,10 @@ pub fn build(
             get(accounts::routes::sign_in_form).post(accounts::routes::sign_in),
         )
         .route(
+            "/sign-in/invitation",
+            get(accounts::routes::invitation_form).post(accounts::routes::accept_invitation),
+        )
+        .route(
             "/sign-in/mfa",
             get(accounts::routes::mfa_form).post(accounts::routes::mfa_verify),
         )
@@ -123,6 +127,11 @@ pub fn build(
         .route("/admin/users", get(admin::routes::users))
         .route("/admin/users/{id}/status", post(admin::routes::set_status))
         .route("/admin/users/{id}/roles", post(admin::routes::set_roles))
+        .route("/admin/invitations", post(admin::routes::invite))
+        .route(
+            "/admin/invitations/{id}/revoke",
+            post(admin::routes::revoke_invitation),
+        )
         .route(
             "/admin/organizations",
             get(admin::routes::organizations).post(admin::routes::create_organization),

@@ -19,8 +19,9 @@ pub enum Action {
     ListOrganizations,
     /// Browse and export the audit log.
     ReadAuditLog,
-    /// List staff accounts, lock and unlock them, change their roles, list and
-    /// revoke API tokens.
+    /// List staff accounts, invite new ones, lock and unlock them, change their
+    /// roles, list and revoke API tokens. A provider administrator does this for
+    /// their own organization's staff only.
     ManageUsers,
     /// Add organizations to the program.
     ManageOrganizations,
@@ -69,6 +70,12 @@ impl Action {
         Self::ALL.into_iter().find(|a| a.id() == id)
     }
 
+    /// Actions on records that belong to organizations, which organization-scoped
+    /// roles take only on their own organization's.
+    fn is_per_organization(self) -> bool {
+        matches!(self, Self::ManageUsers)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::CompleteSignIn => "complete sign-in",
@@ -87,10 +94,23 @@ impl Action {
     }
 }
 
-/// What an action is about: the whole system or one organization's records.
+/// What an action is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {
+    /// The capability as a whole (a route, a search of public data).
     Global,
+    /// One record of one organization.
+    Organization(OrgId),
+    /// One record that belongs to no organization (the program's own staff):
+    /// organization-scoped roles never reach it.
+    Unowned,
+}
+
+/// Which records a listing may show: the query applies it, so a scoped reader
+/// cannot even count another organization's records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListScope {
+    All,
     Organization(OrgId),
 }
 
@@ -121,22 +141,54 @@ pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resour
     {
         return Decision::Deny;
     }
-    let role_allows = principal.roles.iter().any(|role| allows(*role, action));
-    let in_scope = match resource {
+    // One role must both allow the action and reach the record.
+    let reaches = |role: Role| match resource {
         Resource::Global => true,
+        // Organization-scoped roles reach only their own organization's records.
         Resource::Organization(org) => {
-            // Organization-scoped roles reach only their own organization's records.
-            principal
-                .roles
-                .iter()
-                .any(|r| !r.is_org_scoped() || principal.organization_id == Some(org))
+            !role.is_org_scoped() || principal.organization_id == Some(org)
         }
+        Resource::Unowned => !role.is_org_scoped(),
     };
-    if role_allows && in_scope {
+    if principal
+        .roles
+        .iter()
+        .any(|role| allows(*role, action) && reaches(*role))
+    {
         Decision::Allow
     } else {
         Decision::Deny
     }
+}
+
+/// The records of `action` that `principal` may list, or `None` if it may list none.
+pub fn listing_scope(principal: &Principal, action: Action) -> Option<ListScope> {
+    if authorize(Some(principal), action, Resource::Global) != Decision::Allow {
+        return None;
+    }
+    let allowing = principal.roles.iter().filter(|r| allows(**r, action));
+    let mut scoped = false;
+    for role in allowing {
+        if !role.is_org_scoped() {
+            return Some(ListScope::All);
+        }
+        scoped = true;
+    }
+    match principal.organization_id {
+        Some(org) if scoped => Some(ListScope::Organization(org)),
+        _ => None,
+    }
+}
+
+/// Whether `principal` may give `role` to an account (or take it away). A provider
+/// administrator hands out only its own organization's provider roles, so no one
+/// can raise themself or their staff above what they were given.
+pub fn may_grant(principal: &Principal, role: Role) -> bool {
+    principal.roles.iter().any(|held| match held {
+        Role::SystemAdmin => true,
+        Role::ProviderAdmin => matches!(role, Role::ProviderCaseManager | Role::ProviderAdmin),
+        _ => false,
+    })
 }
 
 /// Whether some role of `roles` may do `action` (for scoping API tokens).
@@ -155,9 +207,9 @@ fn allows(role: Role, action: Action) -> bool {
         | Action::SearchDirectory
         // Internal library documents (protocols, training) are for every staff role.
         | Action::ReadInternalLibrary => true,
-        Action::ReadAuditLog | Action::ManageUsers | Action::ManageOrganizations => {
-            matches!(role, Role::SystemAdmin)
-        }
+        Action::ReadAuditLog | Action::ManageOrganizations => matches!(role, Role::SystemAdmin),
+        // A provider administrator keeps its own organization's staff accounts.
+        Action::ManageUsers => matches!(role, Role::SystemAdmin | Role::ProviderAdmin),
         // Those who send callers to shelters, and those who vet them.
         // Curators keep the directory and the library.
         Action::CurateDirectory | Action::CurateLibrary => matches!(role, Role::DirectoryCurator),
@@ -316,6 +368,9 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/hsds/taxonomy_terms/{id}", Policy::Public),
     rule("GET", "/sign-in", Policy::Public),
     rule("POST", "/sign-in", Policy::Public),
+    // An invited person sets a password with a one-time code.
+    rule("GET", "/sign-in/invitation", Policy::Public),
+    rule("POST", "/sign-in/invitation", Policy::Public),
     rule(
         "GET",
         "/sign-in/mfa",
@@ -352,6 +407,16 @@ pub const ROUTES: &[RouteRule] = &[
     rule(
         "POST",
         "/admin/users/{id}/roles",
+        Policy::Requires(Action::ManageUsers),
+    ),
+    rule(
+        "POST",
+        "/admin/invitations",
+        Policy::Requires(Action::ManageUsers),
+    ),
+    rule(
+        "POST",
+        "/admin/invitations/{id}/revoke",
         Policy::Requires(Action::ManageUsers),
     ),
     rule(
@@ -429,6 +494,11 @@ pub fn matrix_markdown() -> String {
         for role in Role::ALL {
             let cell = match route.policy {
                 Policy::Public => "yes",
+                Policy::Requires(a)
+                    if allows(role, a) && a.is_per_organization() && role.is_org_scoped() =>
+                {
+                    "own organization"
+                }
                 Policy::Requires(a) if allows(role, a) => "yes",
                 Policy::Requires(_) => "no",
             };
@@ -505,6 +575,75 @@ mod tests {
             authorize(Some(&advocate), action, Resource::Organization(theirs)),
             Decision::Allow
         );
+    }
+
+    #[test]
+    fn a_provider_administrator_lists_and_reaches_only_its_own_staff() {
+        let mine = OrgId::new();
+        let admin = principal(Role::ProviderAdmin, Some(mine));
+        assert_eq!(
+            listing_scope(&admin, Action::ManageUsers),
+            Some(ListScope::Organization(mine))
+        );
+        let reach = |resource| authorize(Some(&admin), Action::ManageUsers, resource);
+        assert_eq!(reach(Resource::Organization(mine)), Decision::Allow);
+        assert_eq!(reach(Resource::Organization(OrgId::new())), Decision::Deny);
+        assert_eq!(reach(Resource::Unowned), Decision::Deny);
+        // Without an organization, a scoped role lists nothing.
+        assert_eq!(
+            listing_scope(&principal(Role::ProviderAdmin, None), Action::ManageUsers),
+            None
+        );
+        let system = principal(Role::SystemAdmin, None);
+        assert_eq!(
+            listing_scope(&system, Action::ManageUsers),
+            Some(ListScope::All)
+        );
+        assert_eq!(
+            authorize(Some(&system), Action::ManageUsers, Resource::Unowned),
+            Decision::Allow
+        );
+        assert_eq!(
+            listing_scope(&principal(Role::HotlineAdvocate, None), Action::ManageUsers),
+            None
+        );
+    }
+
+    #[test]
+    fn one_role_must_both_allow_the_action_and_reach_the_record() {
+        // A provider administrator who is also an analyst: the analyst role reaches
+        // every organization but may not manage users; the administrator role may,
+        // in its own organization only. Neither lends the other what it lacks.
+        let mine = OrgId::new();
+        let mut both = principal(Role::ProviderAdmin, Some(mine));
+        both.roles.push(Role::Analyst);
+        assert_eq!(
+            authorize(
+                Some(&both),
+                Action::ManageUsers,
+                Resource::Organization(OrgId::new())
+            ),
+            Decision::Deny
+        );
+        assert_eq!(
+            listing_scope(&both, Action::ManageUsers),
+            Some(ListScope::Organization(mine))
+        );
+    }
+
+    #[test]
+    fn only_provider_roles_are_granted_by_a_provider_administrator() {
+        let admin = principal(Role::ProviderAdmin, Some(OrgId::new()));
+        let system = principal(Role::SystemAdmin, None);
+        for role in Role::ALL {
+            assert_eq!(
+                may_grant(&admin, role),
+                matches!(role, Role::ProviderCaseManager | Role::ProviderAdmin),
+                "{role}"
+            );
+            assert!(may_grant(&system, role));
+            assert!(!may_grant(&principal(Role::HotlineSupervisor, None), role));
+        }
     }
 
     #[test]

@@ -2,10 +2,16 @@
 
 use atip::accounts::model::Status;
 use atip::accounts::service as accounts;
+use std::time::Duration;
+
 use atip::kernel::auth::Role;
+use atip::orgs::model::{OrgId, OrgKind};
+use atip::orgs::service as orgs;
 use reqwest::StatusCode;
 
 use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+use crate::storage::org;
 
 #[tokio::test]
 async fn an_administrator_locks_an_account_and_finds_it_in_the_audit_log() {
@@ -305,4 +311,373 @@ async fn an_administrator_sees_every_token_but_never_the_secret_and_revokes_one(
         .await
         .unwrap();
     assert!(audit.contains(&id) && audit.contains("system-admin"));
+}
+
+on_both_databases! {
+    a_provider_administrator_manages_only_its_own_organizations_staff;
+    an_invited_person_chooses_a_password_and_signs_in;
+    a_provider_administrator_invites_only_into_its_own_organization;
+}
+
+/// Two provider organizations: (home, other).
+async fn two_providers(app: &TestApp) -> (OrgId, OrgId) {
+    let (home, other) = (OrgId::new(), OrgId::new());
+    orgs::create_many(
+        &app.db,
+        &[
+            (home, org("Home Provider", OrgKind::NationalGrantee, None)),
+            (other, org("Other Provider", OrgKind::NationalGrantee, None)),
+        ],
+    )
+    .await
+    .unwrap();
+    (home, other)
+}
+
+async fn a_provider_administrator_manages_only_its_own_organizations_staff(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (home, other) = two_providers(&app).await;
+    let admin = app.signed_in(Role::ProviderAdmin, Some(home)).await;
+    let (mine, _) = app.user(Role::ProviderCaseManager, Some(home)).await;
+    let (theirs, _) = app.user(Role::ProviderCaseManager, Some(other)).await;
+    let (national, _) = app.user(Role::HotlineAdvocate, None).await;
+    atip::accounts::tokens::create(&app.db, &theirs, None, Duration::from_hours(1))
+        .await
+        .unwrap();
+    let their_token: String = sqlx::query_scalar("SELECT id FROM api_tokens")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+
+    let page = app
+        .get_as(&admin, "/admin/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&mine), "its own staff are listed");
+    assert!(
+        !page.contains(&theirs) && !page.contains(&national),
+        "nobody outside its organization is listed, not even counted"
+    );
+    assert!(
+        !page.contains("/admin/audit") && !page.contains("/admin/organizations"),
+        "the menu offers only what it may open"
+    );
+    let tokens = app
+        .get_as(&admin, "/admin/tokens")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!tokens.contains(&theirs));
+    for path in ["/admin/audit", "/admin/organizations"] {
+        assert_eq!(
+            app.get_as(&admin, path).await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    // Another organization's account and token answer as if they did not exist.
+    let their_id = user_id(&app, &theirs).await;
+    let locked = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{their_id}/status"),
+        &[("status", "locked")],
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        accounts::status(&app.db, &theirs).await.unwrap(),
+        Some(Status::Active)
+    );
+    let regranted = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{their_id}/roles"),
+        &[("role", "provider-admin")],
+    )
+    .await;
+    assert_eq!(regranted.status(), StatusCode::NOT_FOUND);
+    let revoked = post_form(
+        &app,
+        &admin,
+        &format!("/admin/tokens/{their_token}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(revoked.status(), StatusCode::NOT_FOUND);
+    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(live, 1);
+
+    // Its own staff: provider roles only, never above them.
+    let my_id = user_id(&app, &mine).await;
+    let raised = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{my_id}/roles"),
+        &[("role", "system-admin")],
+    )
+    .await;
+    assert_eq!(raised.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        raised
+            .text()
+            .await
+            .unwrap()
+            .contains("may not give or take away")
+    );
+    assert_eq!(roles_of(&app, &my_id).await, ["provider-case-manager"]);
+    let promoted = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{my_id}/roles"),
+        &[
+            ("role", "provider-case-manager"),
+            ("role", "provider-admin"),
+        ],
+    )
+    .await;
+    assert_eq!(promoted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        roles_of(&app, &my_id).await,
+        ["provider-admin", "provider-case-manager"]
+    );
+    let locked = post_form(
+        &app,
+        &admin,
+        &format!("/admin/users/{my_id}/status"),
+        &[("status", "locked")],
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        accounts::status(&app.db, &mine).await.unwrap(),
+        Some(Status::Locked)
+    );
+
+    // The system administrator sees everyone.
+    let system = app.signed_in(Role::SystemAdmin, None).await;
+    let page = app
+        .get_as(&system, "/admin/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&mine) && page.contains(&theirs) && page.contains(&national));
+}
+
+/// The one-time code on the page that answers an invitation.
+async fn code_on(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    page.split("<code class=\"atip-invitation-code\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the page shows the code")
+        .to_owned()
+}
+
+async fn an_invited_person_chooses_a_password_and_signs_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (home, _) = two_providers(&app).await;
+    let admin = app.signed_in(Role::SystemAdmin, None).await;
+    let home_id = home.to_string();
+    let invite = [
+        ("email", "New.Staff@Provider.example.org"),
+        ("display_name", "Quillon Vexbridge"),
+        ("role", "provider-case-manager"),
+        ("organization", home_id.as_str()),
+    ];
+    let code = code_on(post_form(&app, &admin, "/admin/invitations", &invite).await).await;
+    let email = "new.staff@provider.example.org";
+
+    let (stored_code, stored_name): (String, String) =
+        sqlx::query_as("SELECT code_hash, display_name FROM invitations WHERE email = $1")
+            .bind(email)
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_ne!(stored_code, code, "the code is stored hashed");
+    assert!(!stored_name.contains("Quillon"), "the name is sealed");
+    let page = app
+        .get_as(&admin, "/admin/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(email), "the waiting invitation is listed");
+    let again = post_form(&app, &admin, "/admin/invitations", &invite).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::BAD_REQUEST,
+        "one waiting invitation per email"
+    );
+
+    let password = "copper lantern meadow thistle";
+    let refused = [
+        (email, "0000", password, password, StatusCode::UNAUTHORIZED),
+        (
+            "someone.else@example.org",
+            code.as_str(),
+            password,
+            password,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            email,
+            code.as_str(),
+            password,
+            "copper lantern",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            email,
+            code.as_str(),
+            "password1234",
+            "password1234",
+            StatusCode::BAD_REQUEST,
+        ),
+    ];
+    for (email, code, password, again, status) in refused {
+        let answer = app.post_invitation(email, code, password, again).await;
+        assert_eq!(answer.status(), status, "{email} {code} {again}");
+    }
+    assert!(accounts::status(&app.db, email).await.unwrap().is_none());
+
+    let accepted = app.post_invitation(email, &code, password, password).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert!(
+        accepted
+            .text()
+            .await
+            .unwrap()
+            .contains("Your account is ready")
+    );
+    let session = app.sign_in(email, password).await;
+    let (_, me) = {
+        let response = app.get_as(&session, "/api/v1/me").await;
+        (
+            response.status(),
+            response.json::<serde_json::Value>().await.unwrap(),
+        )
+    };
+    assert_eq!(me["roles"], serde_json::json!(["provider-case-manager"]));
+    assert_eq!(me["organization_id"], home_id);
+    assert_eq!(me["display_name"], "Quillon Vexbridge");
+
+    // The code works once.
+    let second_use = app.post_invitation(email, &code, password, password).await;
+    assert_eq!(second_use.status(), StatusCode::UNAUTHORIZED);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE action LIKE 'user.%' ORDER BY seq",
+    )
+    .fetch_all(app.db.reader())
+    .await
+    .unwrap();
+    for expected in ["user.invite", "user.invitation.accept", "user.create"] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} in {actions:?}"
+        );
+    }
+
+    // An expired invitation is refused, and no longer holds its email.
+    let late = [
+        ("email", "late@provider.example.org"),
+        ("display_name", "Late Person"),
+        ("role", "analyst"),
+    ];
+    let late_code = code_on(post_form(&app, &admin, "/admin/invitations", &late).await).await;
+    sqlx::query("UPDATE invitations SET expires_at = 0")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let expired = app
+        .post_invitation("late@provider.example.org", &late_code, password, password)
+        .await;
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    code_on(post_form(&app, &admin, "/admin/invitations", &late).await).await;
+}
+
+async fn a_provider_administrator_invites_only_into_its_own_organization(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (home, other) = two_providers(&app).await;
+    let system = app.signed_in(Role::SystemAdmin, None).await;
+    let national = [
+        ("email", "national@example.org"),
+        ("display_name", "National Person"),
+        ("role", "hotline-advocate"),
+    ];
+    code_on(post_form(&app, &system, "/admin/invitations", &national).await).await;
+    let national_id: String = sqlx::query_scalar("SELECT id FROM invitations")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+
+    let admin = app.signed_in(Role::ProviderAdmin, Some(home)).await;
+    let other_id = other.to_string();
+    let elsewhere = [
+        ("email", "mine@example.org"),
+        ("display_name", "My Person"),
+        ("role", "provider-case-manager"),
+        ("organization", other_id.as_str()),
+    ];
+    code_on(post_form(&app, &admin, "/admin/invitations", &elsewhere).await).await;
+    let placed: Option<String> =
+        sqlx::query_scalar("SELECT org_id FROM invitations WHERE email = 'mine@example.org'")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        placed,
+        Some(home.to_string()),
+        "always into its own organization"
+    );
+
+    let above = [
+        ("email", "boss@example.org"),
+        ("display_name", "Boss"),
+        ("role", "system-admin"),
+    ];
+    let refused = post_form(&app, &admin, "/admin/invitations", &above).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(count, 2, "nothing was stored");
+
+    let page = app
+        .get_as(&admin, "/admin/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("mine@example.org") && !page.contains("national@example.org"));
+    let revoke_theirs = post_form(
+        &app,
+        &admin,
+        &format!("/admin/invitations/{national_id}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(revoke_theirs.status(), StatusCode::NOT_FOUND);
+    let revoked = post_form(
+        &app,
+        &system,
+        &format!("/admin/invitations/{national_id}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
 }

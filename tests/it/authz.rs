@@ -85,6 +85,29 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
         .fetch_one(app.db.reader())
         .await
         .unwrap();
+    // Made in the name of an existing account, which the invitation records.
+    let admin = atip::kernel::auth::Principal {
+        id: some_user.parse().unwrap(),
+        ..record_reader(Role::SystemAdmin, None)
+    };
+    atip::accounts::invitations::invite(
+        &app.db,
+        &app.crypto,
+        &admin,
+        atip::accounts::model::NewInvitation::parse(
+            "invited@example.org",
+            "Invited",
+            &["analyst"],
+            "",
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let some_invitation: String = sqlx::query_scalar("SELECT id FROM invitations")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
     // The public directory's objects, for its `{id}` routes.
     app.seed_directory().await;
     // A public library document, for the library's `{id}` routes.
@@ -158,6 +181,8 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
                 some_user.clone()
             } else if route.path.starts_with("/admin/tokens/") {
                 some_token.clone()
+            } else if route.path.starts_with("/admin/invitations/") {
+                some_invitation.clone()
             } else if route.path.starts_with("/library/") {
                 document.clone()
             } else if route.path.contains("/individuals/") {
@@ -172,8 +197,8 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
                 .replace("{id}", &id)
                 .replace("{number}", "1")
                 .replace("{*path}", "atip.css");
-            let status = call(&app, caller, route.method, &path).await;
-            let expected = expectation(caller, route.method, route.path, route.policy);
+            let status = call(&app, caller, route.method, &path, home).await;
+            let expected = expectation(caller, route.method, route.path, route.policy, home);
             if !expected.contains(&status) {
                 failures.push(format!(
                     "{} {} as {}: got {status}, expected one of {expected:?}",
@@ -185,7 +210,7 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> StatusCode {
+async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: OrgId) -> StatusCode {
     match (method, path) {
         ("GET", _) => {
             let mut request = app.client.get(app.url(path));
@@ -200,6 +225,23 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str) -> Statu
                 .clone()
                 .unwrap_or_else(|| ("nobody@example.org".into(), "not a password".into()));
             app.post_sign_in(&email, &password).await.status()
+        }
+        ("POST", "/sign-in/invitation") => {
+            let password = "a long and unguessable passphrase";
+            app.post_invitation("nobody@example.org", "not-a-code", password, password)
+                .await
+                .status()
+        }
+        ("POST", "/admin/invitations") => {
+            let email = format!("{}@invited.example.org", caller.label.replace(' ', "-"));
+            let home = home.to_string();
+            let form = [
+                ("email", email.as_str()),
+                ("display_name", "Matrix Invitee"),
+                ("role", "provider-case-manager"),
+                ("organization", home.as_str()),
+            ];
+            post_form(app, caller, path, &form).await
         }
         ("POST", p) if p.starts_with("/admin/") => {
             let form = [
@@ -315,9 +357,36 @@ async fn post_form(
     request.form(&form).send().await.unwrap().status()
 }
 
-fn expectation(caller: &Caller, method: &str, path: &str, policy: Policy) -> Vec<StatusCode> {
+/// A principal with one role, in `organization`, for asking the policy.
+fn record_reader(role: Role, organization: Option<OrgId>) -> atip::kernel::auth::Principal {
+    atip::kernel::auth::Principal {
+        id: atip::kernel::auth::UserId::new(),
+        email: String::new(),
+        display_name: String::new(),
+        roles: vec![role],
+        organization_id: organization,
+        session: None,
+        scopes: None,
+    }
+}
+
+fn expectation(
+    caller: &Caller,
+    method: &str,
+    path: &str,
+    policy: Policy,
+    home: OrgId,
+) -> Vec<StatusCode> {
     let is_api = path.starts_with("/api/");
+    // The accounts, tokens and invitations the administration routes act on belong to
+    // no organization: a scoped administrator may call the route, but not reach them.
+    let on_unowned_record = ["/admin/users/", "/admin/tokens/", "/admin/invitations/"]
+        .iter()
+        .any(|p| path.starts_with(p));
     match policy {
+        Policy::Public if method == "POST" && path == "/sign-in/invitation" => {
+            vec![StatusCode::UNAUTHORIZED]
+        }
         Policy::Public if method == "POST" && path == "/sign-in" => {
             // The form answers: signed in (303) with good credentials, refused (401) without.
             if caller.credentials.is_some() {
@@ -331,16 +400,16 @@ fn expectation(caller: &Caller, method: &str, path: &str, policy: Policy) -> Vec
             None if is_api || method != "GET" => vec![StatusCode::UNAUTHORIZED],
             None => vec![StatusCode::SEE_OTHER],
             Some(role) => {
-                let principal = atip::kernel::auth::Principal {
-                    id: atip::kernel::auth::UserId::new(),
-                    email: String::new(),
-                    display_name: String::new(),
-                    roles: vec![role],
-                    organization_id: None,
-                    session: None,
-                    scopes: None,
+                let principal = record_reader(role, role.is_org_scoped().then_some(home));
+                let reaches = || {
+                    authz::authorize(Some(&principal), action, authz::Resource::Unowned)
+                        == authz::Decision::Allow
                 };
                 match authz::authorize(Some(&principal), action, authz::Resource::Global) {
+                    authz::Decision::Allow if on_unowned_record && !reaches() => {
+                        vec![StatusCode::NOT_FOUND]
+                    }
+                    authz::Decision::Allow if path == "/admin/invitations" => vec![StatusCode::OK],
                     // A made-up code gets the form's own refusal.
                     authz::Decision::Allow if method == "POST" && path.ends_with("/mfa") => {
                         vec![StatusCode::UNAUTHORIZED]

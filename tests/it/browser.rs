@@ -258,6 +258,7 @@ async fn every_public_page_is_accessible_in_english_and_spanish() {
         format!("/library/documents/{document}"),
         "/directory/apply".to_owned(),
         "/sign-in".to_owned(),
+        "/sign-in/invitation".to_owned(),
     ];
     for page in &pages {
         for lang in ["en", "es"] {
@@ -372,6 +373,56 @@ async fn an_advocate_finds_a_referral_and_opens_it() {
     browser.click(".usa-card__heading a").await;
     browser.wait_for_path("/directory/services/").await;
     browser.accessible("a listing as staff see it").await;
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_invites_a_person_who_then_signs_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    let (email, password) = app.user(Role::SystemAdmin, None).await;
+    browser.sign_in(&email, &password).await;
+    browser.goto("/admin/users").await;
+    browser.accessible("the staff accounts page").await;
+    browser
+        .fill("#invite-email", "new.advocate@example.org")
+        .await;
+    browser.fill("#invite-name", "Nova Advocate").await;
+    browser.click("#invite-role-hotline-advocate + label").await;
+    browser
+        .click("form[action='/admin/invitations'] button")
+        .await;
+    browser.wait_for_text("Invitation ready").await;
+    browser.accessible("the invitation code page").await;
+    let code = browser
+        .client
+        .find(Locator::Css(".atip-invitation-code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The invited person, in a browser of their own.
+    browser.client.delete_all_cookies().await.unwrap();
+
+    browser.goto("/sign-in/invitation").await;
+    browser.fill("#email", "new.advocate@example.org").await;
+    browser.fill("#code", &code).await;
+    browser
+        .fill("#password", "tangerine harbor quiet lantern")
+        .await;
+    browser
+        .fill("#again", "tangerine harbor quiet lantern")
+        .await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("Your account is ready").await;
+    browser.accessible("an accepted invitation").await;
+    browser
+        .sign_in("new.advocate@example.org", "tangerine harbor quiet lantern")
+        .await;
+    browser.wait_for_text("hotline-advocate").await;
     browser.client.clone().close().await.unwrap();
 }
 

@@ -171,9 +171,9 @@ impl TestApp {
         (email, password)
     }
 
-    /// Signs in through the form, as a browser would; returns the response.
-    pub async fn post_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        let form = self.get("/sign-in").await;
+    /// The double-submit token a form without a session (sign-in, invitation) sets.
+    async fn signin_csrf(&self, form_path: &str) -> String {
+        let form = self.get(form_path).await;
         let csrf_cookie = form
             .headers()
             .get_all("set-cookie")
@@ -181,14 +181,43 @@ impl TestApp {
             .map(|v| v.to_str().unwrap().to_owned())
             .find(|c| c.starts_with("atip_signin_csrf="))
             .unwrap();
-        let csrf = csrf_cookie
+        csrf_cookie
             .split(';')
             .next()
             .unwrap()
             .split_once('=')
             .unwrap()
             .1
-            .to_owned();
+            .to_owned()
+    }
+
+    /// Accepts an invitation through its form, as the invited person does.
+    pub async fn post_invitation(
+        &self,
+        email: &str,
+        code: &str,
+        password: &str,
+        again: &str,
+    ) -> reqwest::Response {
+        let csrf = self.signin_csrf("/sign-in/invitation").await;
+        self.client
+            .post(self.url("/sign-in/invitation"))
+            .header("cookie", format!("atip_signin_csrf={csrf}"))
+            .form(&[
+                ("email", email),
+                ("code", code),
+                ("password", password),
+                ("again", again),
+                ("csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in through the form, as a browser would; returns the response.
+    pub async fn post_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        let csrf = self.signin_csrf("/sign-in").await;
         self.client
             .post(self.url("/sign-in"))
             .header("cookie", format!("atip_signin_csrf={csrf}"))

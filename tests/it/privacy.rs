@@ -81,6 +81,21 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     atip::directory::individuals::service::save(&app.db, &app.crypto, &curator, None, &person)
         .await
         .unwrap();
+    // The same person invited to a staff account, not yet accepted.
+    let admin = atip::kernel::auth::Principal {
+        id,
+        roles: vec![Role::SystemAdmin],
+        ..curator.clone()
+    };
+    atip::accounts::invitations::invite(
+        &app.db,
+        &app.crypto,
+        &admin,
+        atip::accounts::model::NewInvitation::parse("q.m@example.org", NAME, &["analyst"], "")
+            .unwrap(),
+    )
+    .await
+    .unwrap();
 
     let needles = [NAME, "Marwick", PHONE_DIGITS];
     match backend {
