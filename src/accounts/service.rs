@@ -11,6 +11,7 @@ use crate::kernel::auth::password::{self, Password, WeakPassword};
 use crate::kernel::auth::token::{random_token, stored_form};
 use crate::kernel::auth::{Principal, Role, SessionRef, Stage, UserId};
 use crate::kernel::authz::{self, Action, Decision, Resource};
+use crate::kernel::breakglass;
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
 use crate::kernel::time::{micros, now_micros};
@@ -630,4 +631,60 @@ pub async fn list_accounts(
         });
     }
     Ok(out)
+}
+
+/// One of an organization's on-call staff, opened.
+pub struct OnCallContact {
+    pub name: String,
+    pub phone: String,
+}
+
+/// What asking for an organization's on-call staff came to.
+pub enum OnCall {
+    /// The staff, and the break-glass grant they were opened under, if any.
+    Contacts {
+        staff: Vec<OnCallContact>,
+        grant: Option<String>,
+    },
+    /// The reader may break the glass: a reason is due first.
+    ReasonRequired,
+    /// Nothing this reader may open.
+    Hidden,
+}
+
+/// `org`'s on-call staff with their phones, for its own staff, or for a supervisor
+/// holding a break-glass grant. Every opening is audited, with the grant if any.
+pub async fn on_call(
+    db: &Db,
+    crypto: &Crypto,
+    reader: &Principal,
+    org: OrgId,
+) -> Result<OnCall, AccountError> {
+    let action = Action::ReadOnCallContacts;
+    let grant = match authz::authorize(Some(reader), action, Resource::Organization(org)) {
+        Decision::Allow => None,
+        Decision::BreakGlass => match breakglass::active(db, reader, action, org).await? {
+            Some(grant) => Some(grant),
+            None => return Ok(OnCall::ReasonRequired),
+        },
+        _ => return Ok(OnCall::Hidden),
+    };
+    let mut staff = Vec::new();
+    for (id, name, phone) in store::on_call(db.reader(), &org.to_string()).await? {
+        staff.push(OnCallContact {
+            name: crypto
+                .open_field("users", "display_name", &id, &name)
+                .await?,
+            phone: crypto.open_field("users", "phone", &id, &phone).await?,
+        });
+    }
+    let event = Event {
+        object_type: Some("organization"),
+        object_id: Some(org.to_string()),
+        detail: grant.as_ref().map(|g| format!("break-glass={g}")),
+        ..Event::by(reader, "organization.on_call.read")
+    };
+    db.transaction(|tx| audit::append(tx, &event, Outcome::Success).scope_boxed())
+        .await?;
+    Ok(OnCall::Contacts { staff, grant })
 }

@@ -104,6 +104,20 @@ pub async fn all(pool: &AnyPool, scope: ListScope) -> Result<Vec<UserRow>, sqlx:
     }
 }
 
+/// An organization's active staff with an on-call phone: (id, sealed name, sealed phone).
+pub async fn on_call(
+    pool: &AnyPool,
+    org_id: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, display_name, phone FROM users \
+         WHERE org_id = $1 AND status = 'active' AND phone IS NOT NULL ORDER BY email",
+    )
+    .bind(org_id)
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn by_id(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(user_select!("WHERE id = $1"))
         .bind(id)

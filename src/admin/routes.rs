@@ -17,6 +17,7 @@ use crate::app::{AppState, check_form_token};
 use crate::kernel::audit::{self, Filter, Record};
 use crate::kernel::auth::{Principal, Role, UserId};
 use crate::kernel::authz::{self, Action, Decision, ListScope, Resource};
+use crate::kernel::breakglass;
 use crate::kernel::places;
 use crate::kernel::time::rfc3339;
 use crate::kernel::web::{HtmlError, Shell};
@@ -495,5 +496,35 @@ pub async fn audit(
             .collect(),
         filter,
         older,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/break_glass.html")]
+struct BreakGlassPage {
+    shell: Shell,
+    nav: AdminNav,
+    /// Each grant with its start and end as text.
+    grants: Vec<(breakglass::Grant, String, String)>,
+}
+
+/// Every recent break-glass grant with its reason, for review.
+pub async fn break_glass(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<Html<String>, HtmlError> {
+    let grants = breakglass::recent(&state.db, &state.crypto, &principal, 200)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?
+        .into_iter()
+        .map(|g| {
+            let (at, until) = (rfc3339(g.created_at), rfc3339(g.expires_at));
+            (g, at, until)
+        })
+        .collect();
+    render(&BreakGlassPage {
+        shell: Shell::current(),
+        nav: AdminNav::of(&principal),
+        grants,
     })
 }

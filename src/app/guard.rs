@@ -151,7 +151,8 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         action,
         Resource::Global,
     ) {
-        Decision::Allow => next.run(request).await,
+        // The handler decides per record, and asks for a reason before it opens one.
+        Decision::Allow | Decision::BreakGlass => next.run(request).await,
         Decision::SignInRequired if !is_api(&path) && request.method() == Method::GET => {
             let next_path = form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
             Redirect::to(&format!("/sign-in?next={next_path}")).into_response()

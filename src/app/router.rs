@@ -142,6 +142,12 @@ pub fn build(
             post(admin::routes::revoke_token),
         )
         .route("/admin/audit", get(admin::routes::audit))
+        .route("/admin/break-glass", get(admin::routes::break_glass))
+        .route("/organizations", get(orgs::pages::list))
+        .route(
+            "/organizations/{id}/on-call",
+            get(orgs::pages::on_call).post(orgs::pages::break_glass),
+        )
         .merge(directory_pages())
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))

@@ -37,6 +37,8 @@ pub enum Action {
     NoteListing,
     /// Add library documents and versions and change their descriptions.
     CurateLibrary,
+    /// Read an organization's on-call staff and their phone numbers.
+    ReadOnCallContacts,
 }
 
 impl Action {
@@ -63,6 +65,7 @@ impl Action {
             Self::ReadInternalLibrary => "read-internal-library",
             Self::NoteListing => "note-listing",
             Self::CurateLibrary => "curate-library",
+            Self::ReadOnCallContacts => "read-on-call-contacts",
         }
     }
 
@@ -73,7 +76,7 @@ impl Action {
     /// Actions on records that belong to organizations, which organization-scoped
     /// roles take only on their own organization's.
     fn is_per_organization(self) -> bool {
-        matches!(self, Self::ManageUsers)
+        matches!(self, Self::ManageUsers | Self::ReadOnCallContacts)
     }
 
     fn name(self) -> &'static str {
@@ -90,6 +93,7 @@ impl Action {
             Self::ReadInternalLibrary => "read internal library",
             Self::NoteListing => "note listing",
             Self::CurateLibrary => "curate library",
+            Self::ReadOnCallContacts => "read on-call contacts",
         }
     }
 }
@@ -117,6 +121,10 @@ pub enum ListScope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     Allow,
+    /// Not allowed as things stand, but this principal may break the glass: open the
+    /// record by giving a reason, which is audited and shown to administrators
+    /// (`kernel::breakglass`). Anything that does not handle it refuses.
+    BreakGlass,
     /// Nobody is signed in.
     SignInRequired,
     /// The password was given; the second factor (or enrolling one) is still due.
@@ -156,9 +164,25 @@ pub fn authorize(principal: Option<&Principal>, action: Action, resource: Resour
         .any(|role| allows(*role, action) && reaches(*role))
     {
         Decision::Allow
+    } else if principal
+        .roles
+        .iter()
+        .any(|role| may_break_glass(*role, action))
+        && resource != Resource::Unowned
+    {
+        Decision::BreakGlass
     } else {
         Decision::Deny
     }
+}
+
+/// Who may open a record outside their scope by giving a reason: hotline supervisors,
+/// when someone is in danger and a provider's on-call staff must be reached now.
+fn may_break_glass(role: Role, action: Action) -> bool {
+    matches!(
+        (role, action),
+        (Role::HotlineSupervisor, Action::ReadOnCallContacts)
+    )
 }
 
 /// The records of `action` that `principal` may list, or `None` if it may list none.
@@ -213,6 +237,10 @@ fn allows(role: Role, action: Action) -> bool {
         // Those who send callers to shelters, and those who vet them.
         // Curators keep the directory and the library.
         Action::CurateDirectory | Action::CurateLibrary => matches!(role, Role::DirectoryCurator),
+        // A provider's own staff reach its on-call rota (others only by break-glass).
+        Action::ReadOnCallContacts => {
+            matches!(role, Role::ProviderAdmin | Role::ProviderCaseManager)
+        }
         Action::ReadConfidentialAddress | Action::NoteListing => matches!(
             role,
             Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
@@ -444,6 +472,28 @@ pub const ROUTES: &[RouteRule] = &[
         "/admin/audit",
         Policy::Requires(Action::ReadAuditLog),
     ),
+    // Program organizations for staff, and each one's on-call staff: its own staff
+    // read them; a hotline supervisor only by breaking the glass with a reason.
+    rule(
+        "GET",
+        "/organizations",
+        Policy::Requires(Action::ListOrganizations),
+    ),
+    rule(
+        "GET",
+        "/organizations/{id}/on-call",
+        Policy::Requires(Action::ReadOnCallContacts),
+    ),
+    rule(
+        "POST",
+        "/organizations/{id}/on-call",
+        Policy::Requires(Action::ReadOnCallContacts),
+    ),
+    rule(
+        "GET",
+        "/admin/break-glass",
+        Policy::Requires(Action::ReadAuditLog),
+    ),
     rule(
         "GET",
         "/api/v1/organizations",
@@ -500,6 +550,7 @@ pub fn matrix_markdown() -> String {
                     "own organization"
                 }
                 Policy::Requires(a) if allows(role, a) => "yes",
+                Policy::Requires(a) if may_break_glass(role, a) => "break-glass",
                 Policy::Requires(_) => "no",
             };
             let _ = write!(out, " {cell} |");

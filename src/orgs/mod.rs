@@ -3,6 +3,7 @@
 //! that scope provider data in later capabilities.
 
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod service;
 mod store;

@@ -681,3 +681,118 @@ async fn a_provider_administrator_invites_only_into_its_own_organization(backend
         .unwrap();
     assert_eq!(left, 1);
 }
+
+on_both_databases! {
+    a_supervisor_breaks_the_glass_with_a_reason_and_administrators_see_it;
+}
+
+async fn a_supervisor_breaks_the_glass_with_a_reason_and_administrators_see_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (home, other) = two_providers(&app).await;
+    accounts::create_user(
+        &app.db,
+        &app.crypto,
+        atip::accounts::model::NewUser {
+            email: atip::accounts::model::Email::parse("oncall@home.example.org").unwrap(),
+            display_name: "Orla Oncall".into(),
+            phone: Some(atip::accounts::model::Phone::parse("+1 512 555 0142").unwrap()),
+            roles: vec![Role::ProviderCaseManager],
+            organization: Some(home),
+            password: atip::kernel::auth::password::Password::new(
+                "quiet harbor lantern meadow".into(),
+            ),
+        },
+    )
+    .await
+    .unwrap();
+    let page = format!("/organizations/{home}/on-call");
+    let text = |r: reqwest::Response| async move { (r.status(), r.text().await.unwrap()) };
+
+    // Its own staff see the rota; another provider's do not.
+    let own = app.signed_in(Role::ProviderAdmin, Some(home)).await;
+    let (status, body) = text(app.get_as(&own, &page).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Orla Oncall") && body.contains("+15125550142"));
+    assert!(!body.contains("break-glass"));
+    let stranger = app.signed_in(Role::ProviderCaseManager, Some(other)).await;
+    assert_eq!(
+        app.get_as(&stranger, &page).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let asked = post_form(
+        &app,
+        &advocate,
+        &page,
+        &[("reason", "A caller is in danger now")],
+    )
+    .await;
+    assert_eq!(
+        asked.status(),
+        StatusCode::FORBIDDEN,
+        "advocates cannot break the glass"
+    );
+
+    // A supervisor is asked for a reason first.
+    let (supervisor_email, password) = app.user(Role::HotlineSupervisor, None).await;
+    let supervisor = app.sign_in(&supervisor_email, &password).await;
+    let (status, body) = text(app.get_as(&supervisor, &page).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("name=\"reason\"") && !body.contains("+15125550142"));
+    let short = post_form(&app, &supervisor, &page, &[("reason", "urgent")]).await;
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    let reason = "Caller at the Home shelter reports an intruder; warm transfer needed now";
+    let opened = post_form(&app, &supervisor, &page, &[("reason", reason)]).await;
+    assert_eq!(opened.status(), StatusCode::SEE_OTHER);
+    let (status, body) = text(app.get_as(&supervisor, &page).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("+15125550142") && body.contains("Opened by break-glass"));
+
+    // The grant is theirs alone, and ends.
+    let colleague = app.signed_in(Role::HotlineSupervisor, None).await;
+    assert_eq!(
+        app.get_as(&colleague, &page).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let (grant, sealed): (String, String) =
+        sqlx::query_as("SELECT id, reason FROM break_glass_grants")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert!(!sealed.contains("intruder"), "the reason is sealed");
+
+    // Audited: the grant, and each opening under it.
+    let events: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT action, detail FROM audit_events \
+         WHERE action IN ('break-glass', 'organization.on_call.read') ORDER BY seq",
+    )
+    .fetch_all(app.db.reader())
+    .await
+    .unwrap();
+    let via_grant = Some(format!("break-glass={grant}"));
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[0], ("organization.on_call.read".into(), None));
+    assert_eq!(events[1].0, "break-glass");
+    assert!(events[1].1.as_deref().unwrap().contains(&grant));
+    assert_eq!(events[2], ("organization.on_call.read".into(), via_grant));
+
+    // Administrators review every grant with its reason.
+    let admin = app.signed_in(Role::SystemAdmin, None).await;
+    let (status, body) = text(app.get_as(&admin, "/admin/break-glass").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(reason) && body.contains(&supervisor_email));
+    assert_eq!(
+        app.get_as(&supervisor, "/admin/break-glass").await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    sqlx::query("UPDATE break_glass_grants SET expires_at = 0")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get_as(&supervisor, &page).await.status(),
+        StatusCode::FORBIDDEN,
+        "an hour later it asks again"
+    );
+}

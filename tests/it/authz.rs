@@ -20,6 +20,7 @@ on_both_databases! {
 struct Caller {
     label: String,
     role: Option<Role>,
+    organization: Option<OrgId>,
     credentials: Option<(String, String)>,
     session: Option<Session>,
 }
@@ -40,6 +41,7 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
     let mut callers = vec![Caller {
         label: "anonymous".into(),
         role: None,
+        organization: None,
         credentials: None,
         session: None,
     }];
@@ -58,6 +60,7 @@ async fn every_route_answers_every_role_as_the_policy_says(backend: Backend) {
         callers.push(Caller {
             label,
             role: Some(role),
+            organization,
             credentials: Some((email, password)),
             session: Some(session),
         });
@@ -322,6 +325,15 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
                 post_form(app, caller, path, &fields[1..7]).await
             }
         }
+        ("POST", p) if p.starts_with("/organizations/") => {
+            post_form(
+                app,
+                caller,
+                path,
+                &[("reason", "A caller is in danger right now")],
+            )
+            .await
+        }
         ("POST", p) if p.starts_with("/directory/services/") => {
             post_form(app, caller, path, &[("note", "Matrix note")]).await
         }
@@ -400,7 +412,25 @@ fn expectation(
             None if is_api || method != "GET" => vec![StatusCode::UNAUTHORIZED],
             None => vec![StatusCode::SEE_OTHER],
             Some(role) => {
-                let principal = record_reader(role, role.is_org_scoped().then_some(home));
+                let principal = record_reader(role, caller.organization);
+                // The organization routes act on `home`'s records.
+                if path.starts_with("/organizations/") {
+                    return match authz::authorize(
+                        Some(&principal),
+                        action,
+                        authz::Resource::Organization(home),
+                    ) {
+                        authz::Decision::Allow if method == "GET" => vec![StatusCode::OK],
+                        // The reason form, until a reason is given.
+                        authz::Decision::BreakGlass if method == "GET" => {
+                            vec![StatusCode::FORBIDDEN]
+                        }
+                        authz::Decision::Allow | authz::Decision::BreakGlass => {
+                            vec![StatusCode::SEE_OTHER]
+                        }
+                        _ => vec![StatusCode::FORBIDDEN],
+                    };
+                }
                 let reaches = || {
                     authz::authorize(Some(&principal), action, authz::Resource::Unowned)
                         == authz::Decision::Allow

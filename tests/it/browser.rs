@@ -426,6 +426,54 @@ async fn an_administrator_invites_a_person_who_then_signs_in() {
     browser.client.clone().close().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_breaks_the_glass_and_the_administrator_reviews_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    let provider = atip::orgs::model::OrgId::new();
+    atip::orgs::service::create_many(
+        &app.db,
+        &[(
+            provider,
+            crate::storage::org(
+                "Harbor Light",
+                atip::orgs::model::OrgKind::NationalGrantee,
+                None,
+            ),
+        )],
+    )
+    .await
+    .unwrap();
+    let (email, password) = app.user(Role::HotlineSupervisor, None).await;
+    browser.sign_in(&email, &password).await;
+    browser.goto("/organizations").await;
+    browser.accessible("the organizations page").await;
+    browser.click("main table a").await;
+    browser.wait_for_text("outside your scope").await;
+    browser.accessible("the break-glass reason form").await;
+    browser
+        .fill(
+            "#reason",
+            "Caller at the shelter reports an intruder; need on-call now",
+        )
+        .await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("Opened by break-glass").await;
+    browser
+        .accessible("on-call staff opened by break-glass")
+        .await;
+
+    browser.client.delete_all_cookies().await.unwrap();
+    let (email, password) = app.user(Role::SystemAdmin, None).await;
+    browser.sign_in(&email, &password).await;
+    browser.goto("/admin/break-glass").await;
+    browser.wait_for_text("reports an intruder").await;
+    browser.accessible("the break-glass review").await;
+    browser.client.clone().close().await.unwrap();
+}
+
 async fn eventually_text(browser: &Browser, needle: &str) {
     for _ in 0..40 {
         if browser.text().await.contains(needle) {

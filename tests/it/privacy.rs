@@ -81,6 +81,37 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     atip::directory::individuals::service::save(&app.db, &app.crypto, &curator, None, &person)
         .await
         .unwrap();
+    // A supervisor names the person as the reason for breaking the glass.
+    let provider = atip::orgs::model::OrgId::new();
+    atip::orgs::service::create_many(
+        &app.db,
+        &[(
+            provider,
+            crate::storage::org(
+                "Privacy Provider",
+                atip::orgs::model::OrgKind::NationalGrantee,
+                None,
+            ),
+        )],
+    )
+    .await
+    .unwrap();
+    let supervisor = atip::kernel::auth::Principal {
+        id,
+        roles: vec![Role::HotlineSupervisor],
+        ..curator.clone()
+    };
+    atip::kernel::breakglass::open(
+        &app.db,
+        &app.crypto,
+        &supervisor,
+        atip::kernel::authz::Action::ReadOnCallContacts,
+        provider,
+        &atip::kernel::breakglass::Reason::parse(&format!("{NAME} is in danger, call {PHONE}"))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     // The same person invited to a staff account, not yet accepted.
     let admin = atip::kernel::auth::Principal {
         id,
