@@ -19,7 +19,7 @@ use crate::directory::search::Search;
 use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 use crate::kernel::web::context::{self, SiteInfo};
-use crate::kernel::web::limit::{self, SignInLimit};
+use crate::kernel::web::limit::{self, PublicFormLimit};
 use crate::kernel::web::{assets, error, metrics, security};
 use crate::library::Library;
 use crate::{accounts, admin, apidocs, directory, library, ops, orgs, site};
@@ -86,7 +86,8 @@ pub fn build(
     limits: Limits,
 ) -> Router {
     let max_body_bytes = limits.max_body_bytes;
-    let sign_in_limit = SignInLimit::per_minute(limits.sign_in_per_ip_per_minute);
+    let public_form_limit =
+        PublicFormLimit::per_minute(db.clone(), crypto.clone(), limits.sign_in_per_ip_per_minute);
     // Secure cookies mean the site is served over TLS: browsers should insist on it.
     let hsts = sessions.secure_cookies;
     // Install the recorder before the first request, not at the first scrape.
@@ -163,7 +164,7 @@ pub fn build(
         // metrics read the context set around them; headers go on everything.
         .layer(CatchPanicLayer::new())
         .layer(from_fn(guard::same_origin))
-        .layer(from_fn_with_state(sign_in_limit, limit::sign_in))
+        .layer(from_fn_with_state(public_form_limit, limit::public_forms))
         .layer(from_fn_with_state(state, guard::resolve_principal))
         .layer(from_fn(error::shape_errors))
         .layer(from_fn(metrics::middleware))

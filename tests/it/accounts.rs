@@ -14,6 +14,7 @@ on_both_databases! {
     a_wrong_password_and_an_unknown_email_get_the_same_answer;
     failures_slow_down_then_lock_the_account_until_unlocked;
     an_idle_or_expired_session_ends;
+    two_server_processes_share_one_limit;
 }
 
 async fn audit_outcomes(app: &TestApp, action: &str) -> Vec<String> {
@@ -277,6 +278,33 @@ async fn an_idle_or_expired_session_ends(backend: Backend) {
     let page = app.get_as(&tampered, "/account").await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()["location"], "/sign-in?next=%2Faccount");
+}
+
+async fn two_server_processes_share_one_limit(backend: Backend) {
+    let limited = |c: &mut atip::kernel::config::Config| c.sign_in_per_ip_per_minute = 4;
+    let first = TestApp::spawn_with(backend, limited).await;
+    let second = first.beside(limited).await;
+    // Four attempts spread over both servers use the address's whole minute...
+    for app in [&first, &second, &first, &second] {
+        let response = app
+            .post_sign_in("someone@example.org", "not the password")
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // ...so the next is refused by either, though each alone saw only two.
+    for app in [&first, &second] {
+        let response = app
+            .post_sign_in("someone@example.org", "not the password")
+            .await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    // The address is not stored readable.
+    let buckets: Vec<String> = sqlx::query_scalar("SELECT bucket FROM rate_limit_hits")
+        .fetch_all(first.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(buckets.len(), 1);
+    assert!(!buckets[0].contains("127.0.0.1"));
 }
 
 #[tokio::test]

@@ -123,7 +123,23 @@ impl TestApp {
         let fresh = fresh_database(backend).await;
         let mut config = test_config(&fresh);
         configure(&mut config);
-        let app = Application::build(&config).await.unwrap();
+        Self::start(&config, fresh).await
+    }
+
+    /// A second server on this one's database and data folder (as a second process of
+    /// one deployment would be), configured like `spawn_with`.
+    pub async fn beside(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(&self.fresh);
+        configure(&mut config);
+        let shared = FreshDb {
+            url: self.fresh.url.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        Self::start(&config, shared).await
+    }
+
+    async fn start(config: &Config, fresh: FreshDb) -> Self {
+        let app = Application::build(config).await.unwrap();
         let base = format!("http://{}", app.local_addr());
         let db = app.db().clone();
         let crypto = app.crypto().clone();
