@@ -208,6 +208,12 @@ pub async fn revoke(db: &Db, admin: &Principal, id: &str) -> Result<bool, Invita
     };
     if authz::authorize(Some(admin), Action::ManageUsers, resource(organization)) != Decision::Allow
     {
+        let event = Event {
+            object_type: Some("invitation"),
+            object_id: Some(id.to_owned()),
+            ..Event::by(admin, Action::ManageUsers.id())
+        };
+        audit::refused(db, &event).await?;
         return Ok(false);
     }
     let event = Event {

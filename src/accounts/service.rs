@@ -455,8 +455,16 @@ async fn managed_account(
     let Some(user) = store::by_id(db.reader(), &id.to_string()).await? else {
         return Ok(None);
     };
-    let decision = authz::authorize(Some(admin), Action::ManageUsers, resource_of(&user));
-    Ok((decision == Decision::Allow).then_some(user))
+    if authz::authorize(Some(admin), Action::ManageUsers, resource_of(&user)) == Decision::Allow {
+        return Ok(Some(user));
+    }
+    let event = Event {
+        object_type: Some("user"),
+        object_id: Some(user.id),
+        ..Event::by(admin, Action::ManageUsers.id())
+    };
+    audit::refused(db, &event).await?;
+    Ok(None)
 }
 
 /// What an account is, to the policy: its organization's record, or the program's.
@@ -667,7 +675,15 @@ pub async fn on_call(
             Some(grant) => Some(grant),
             None => return Ok(OnCall::ReasonRequired),
         },
-        _ => return Ok(OnCall::Hidden),
+        _ => {
+            let event = Event {
+                object_type: Some("organization"),
+                object_id: Some(org.to_string()),
+                ..Event::by(reader, action.id())
+            };
+            audit::refused(db, &event).await?;
+            return Ok(OnCall::Hidden);
+        }
     };
     let mut staff = Vec::new();
     for (id, name, phone) in store::on_call(db.reader(), &org.to_string()).await? {

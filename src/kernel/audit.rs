@@ -172,6 +172,15 @@ pub struct Filter {
     pub before: Option<i64>,
 }
 
+/// Records, in a transaction of its own, that `event`'s actor was refused: a record
+/// out of its reach, which the caller then answers as if it did not exist.
+pub async fn refused(db: &Db, event: &Event<'_>) -> Result<(), sqlx::Error> {
+    use scoped_futures::ScopedFutureExt;
+    db.transaction(|tx| append(tx, event, Outcome::Denied).scope_boxed())
+        .await
+        .map(|_| ())
+}
+
 /// Up to `limit` events matching `filter`, newest first.
 pub async fn search(db: &Db, filter: &Filter, limit: i64) -> Result<Vec<Record>, sqlx::Error> {
     let empty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());

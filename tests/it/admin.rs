@@ -413,6 +413,22 @@ async fn a_provider_administrator_manages_only_its_own_organizations_staff(backe
         .await
         .unwrap();
     assert_eq!(live, 1);
+    let refusals: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT object_type, object_id FROM audit_events \
+         WHERE action = 'manage-users' AND outcome = 'denied' ORDER BY seq",
+    )
+    .fetch_all(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        refusals,
+        [
+            ("user".to_owned(), Some(their_id.clone())),
+            ("user".to_owned(), Some(their_id.clone())),
+            ("api_token".to_owned(), Some(their_token.clone())),
+        ],
+        "each reach for another organization's record is audited"
+    );
 
     // Its own staff: provider roles only, never above them.
     let my_id = user_id(&app, &mine).await;
@@ -719,6 +735,14 @@ async fn a_supervisor_breaks_the_glass_with_a_reason_and_administrators_see_it(b
         app.get_as(&stranger, &page).await.status(),
         StatusCode::FORBIDDEN
     );
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events \
+         WHERE action = 'read-on-call-contacts' AND outcome = 'denied'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(refused, 1, "the refusal is audited");
     let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
     let asked = post_form(
         &app,
