@@ -7,7 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scoped_futures::ScopedFutureExt;
 
-use crate::accounts::model::{Email, NewUser};
+use crate::accounts::model::{Email, NewUser, Phone};
 use crate::accounts::service::{self as accounts, AccountError};
 use crate::kernel::auth::Role;
 use crate::kernel::auth::password::Password;
@@ -200,7 +200,11 @@ async fn create_accounts(
         let user = NewUser {
             email: Email::parse(&email(role)).map_err(|_| AccountError::UnknownEmail)?,
             display_name: format!("Demo {}", role.id().replace('-', " ")),
-            phone: None,
+            // The demo provider's case manager is on call, so a demo supervisor can
+            // break the glass to reach them (a number reserved for fiction).
+            phone: (role == Role::ProviderCaseManager)
+                .then(|| Phone::parse("+1 202 555 0123").ok())
+                .flatten(),
             roles: vec![role],
             organization,
             password: Password::new(password(seed)),
