@@ -197,7 +197,7 @@ fn change_row(
     (before, after): (Option<&Cell>, Option<&Cell>),
     today: &str,
 ) -> Cells {
-    let mut cells: Cells = vec![None; metadata.fields.len()];
+    let mut cells = Cells::empty(metadata.fields.len());
     let text = |v: Option<&Cell>| v.map_or_else(String::new, Cell::to_csv);
     for (name, v) in [
         ("id", uuid::Uuid::now_v7().to_string()),

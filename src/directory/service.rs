@@ -191,15 +191,16 @@ async fn keep_stored_fields(db: &Db, data: &mut Dataset) -> Result<(), Directory
             let Some(cells) = data.get_mut(&table.name, id) else {
                 continue;
             };
-            for ((cell, old), field) in cells.iter_mut().zip(stored).zip(&table.fields) {
+            for ((column, old), field) in stored.iter().enumerate().zip(&table.fields) {
                 // Sealed streets stay sealed in the store (the upsert keeps them);
                 // brought in here they would be sealed a second time.
                 let sealed =
                     table.name == "address" && SEALED_ADDRESS.contains(&field.name.as_str());
-                if cell.is_none() && !sealed {
-                    *cell = old;
+                if old.is_some() && cells[column].is_none() && !sealed {
+                    cells[column].clone_from(old);
                 }
             }
+            cells.compact();
         }
     }
     Ok(())
@@ -450,7 +451,7 @@ fn application_rows(application: &Application) -> (String, Dataset) {
     let origin: std::sync::Arc<str> = std::sync::Arc::from("application");
     let mut add = |table: &str, values: Vec<(&str, Cell)>| {
         let Some(t) = tables::get(table) else { return };
-        let mut cells: Cells = vec![None; t.fields.len()];
+        let mut cells = Cells::empty(t.fields.len());
         for (column, value) in values {
             dataset::set(t, &mut cells, column, Some(value));
         }

@@ -69,7 +69,7 @@ pub fn terms() -> &'static [Term] {
 }
 
 fn row(table: &Table, values: &[(&str, &str)]) -> Cells {
-    let mut cells: Cells = vec![None; table.fields.len()];
+    let mut cells = Cells::empty(table.fields.len());
     for (column, value) in values {
         if let Some(i) = table.column(column) {
             cells[i] = Some(Cell::Text((*value).to_owned()));

@@ -9,8 +9,136 @@ use indexmap::IndexMap;
 use super::tables::{self, Table};
 use super::value::Cell;
 
-/// The cells of one row, in the table's field order (`id` first).
-pub type Cells = Vec<Option<Cell>>;
+/// The cells of one row, in the table's field order (`id` first). Most HSDS fields
+/// are empty in most rows, so only the filled ones are kept, each with its column:
+/// dense rows of the wide tables cost more in empty slots than in data (at 500,000
+/// services, most of an import's memory).
+#[derive(Clone, Debug, Default)]
+pub struct Cells {
+    width: usize,
+    /// By column; an entry may hold `None` after [`Cells::get_mut`] (dropped by
+    /// [`Cells::compact`]).
+    filled: Vec<(u16, Option<Cell>)>,
+}
+
+const EMPTY: &Option<Cell> = &None;
+
+impl Cells {
+    /// A row of `width` empty cells.
+    pub fn empty(width: usize) -> Self {
+        Self {
+            width,
+            filled: Vec::new(),
+        }
+    }
+
+    /// How many cells the row has, filled or not.
+    pub fn len(&self) -> usize {
+        self.width
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.width == 0
+    }
+
+    fn place(&self, i: usize) -> Result<usize, usize> {
+        // Columns are few and mostly filled in order: the last one is the usual guess.
+        match self.filled.last() {
+            Some((last, _)) if usize::from(*last) < i => Err(self.filled.len()),
+            _ => self
+                .filled
+                .binary_search_by_key(&i, |(c, _)| usize::from(*c)),
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Option<Cell>> {
+        if i >= self.width {
+            return None;
+        }
+        Some(self.place(i).map_or(EMPTY, |at| &self.filled[at].1))
+    }
+
+    pub fn first(&self) -> Option<&Option<Cell>> {
+        self.get(0)
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut Option<Cell>> {
+        if i >= self.width {
+            return None;
+        }
+        let column = u16::try_from(i).ok()?;
+        let at = match self.place(i) {
+            Ok(at) => at,
+            Err(at) => {
+                self.filled.insert(at, (column, None));
+                at
+            }
+        };
+        Some(&mut self.filled[at].1)
+    }
+
+    /// Every cell in column order, the empty ones as `None`.
+    pub fn iter(&self) -> impl Iterator<Item = &Option<Cell>> {
+        let mut filled = self.filled.iter().peekable();
+        (0..self.width).map(move |i| match filled.peek() {
+            Some((c, cell)) if usize::from(*c) == i => {
+                filled.next();
+                cell
+            }
+            _ => EMPTY,
+        })
+    }
+
+    /// Drops emptied entries and spare capacity (before a row is kept for long).
+    pub fn compact(&mut self) {
+        self.filled.retain(|(_, cell)| cell.is_some());
+        self.filled.shrink_to_fit();
+    }
+}
+
+impl std::ops::Index<usize> for Cells {
+    type Output = Option<Cell>;
+
+    fn index(&self, i: usize) -> &Option<Cell> {
+        self.get(i).unwrap_or(EMPTY)
+    }
+}
+
+impl std::ops::IndexMut<usize> for Cells {
+    fn index_mut(&mut self, i: usize) -> &mut Option<Cell> {
+        #[allow(clippy::expect_used)]
+        self.get_mut(i).expect("a column of the row's table")
+    }
+}
+
+impl PartialEq for Cells {
+    fn eq(&self, other: &Self) -> bool {
+        self.width == other.width && self.iter().eq(other.iter())
+    }
+}
+
+impl<'a> IntoIterator for &'a Cells {
+    type Item = &'a Option<Cell>;
+    type IntoIter = Box<dyn Iterator<Item = &'a Option<Cell>> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl FromIterator<Option<Cell>> for Cells {
+    fn from_iter<I: IntoIterator<Item = Option<Cell>>>(cells: I) -> Self {
+        let mut row = Self::default();
+        for (i, cell) in cells.into_iter().enumerate() {
+            row.width = i + 1;
+            if let (Some(cell), Ok(column)) = (cell, u16::try_from(i)) {
+                row.filled.push((column, Some(cell)));
+            }
+        }
+        row.filled.shrink_to_fit();
+        row
+    }
+}
 
 #[derive(Default, Debug)]
 pub struct Dataset {
@@ -40,6 +168,8 @@ impl Dataset {
             }
             indexmap::map::Entry::Vacant(slot) => {
                 let origin = (Arc::clone(origin.0), origin.1);
+                let mut cells = cells;
+                cells.compact();
                 slot.insert(Row { cells, origin });
             }
         }
@@ -152,11 +282,14 @@ impl Dataset {
 
 /// Cells given in `new` replace those of `old`; the others stay.
 fn merge_cells(old: &mut Cells, new: Cells) {
-    for (old, new) in old.iter_mut().zip(new) {
-        if new.is_some() {
-            *old = new;
+    for (column, cell) in new.filled {
+        if let Some(cell) = cell
+            && let Some(slot) = old.get_mut(usize::from(column))
+        {
+            *slot = Some(cell);
         }
     }
+    old.compact();
 }
 
 /// The ids of one table (see [`Dataset::ids`]).

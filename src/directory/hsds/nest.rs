@@ -176,7 +176,7 @@ pub fn flatten(
         ));
         return None;
     };
-    let mut cells: Cells = vec![None; table.fields.len()];
+    let mut cells = Cells::empty(table.fields.len());
     let mut bad = false;
     for (i, field) in table.fields.iter().enumerate() {
         if let Some(raw) = map.get(&field.name) {

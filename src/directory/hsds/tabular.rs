@@ -233,7 +233,7 @@ fn read_csv(
             ));
             continue;
         }
-        let mut cells: Cells = vec![None; table.fields.len()];
+        let mut cells = Cells::empty(table.fields.len());
         let mut bad = false;
         for (raw, column) in record.iter().zip(&columns) {
             let Some(i) = *column else { continue };
