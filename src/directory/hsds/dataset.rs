@@ -347,3 +347,54 @@ pub fn is_confidential_address(table: &Table, cells: &Cells, data: &Dataset) -> 
     table.name == "address"
         && text(table, cells, "location_id").is_some_and(|l| is_redacted(data, l))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn cell(n: u8) -> Option<Cell> {
+        match n % 3 {
+            0 => None,
+            1 => Some(Cell::Text(format!("t{n}"))),
+            _ => Some(Cell::Number(f64::from(n))),
+        }
+    }
+
+    proptest! {
+        /// A sparse row answers like the dense row it stands for, through every change.
+        #[test]
+        fn a_sparse_row_behaves_like_a_dense_one(
+            width in 1_usize..30,
+            writes in proptest::collection::vec((0_usize..40, any::<u8>()), 0..60),
+            merged in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut dense: Vec<Option<Cell>> = vec![None; width];
+            let mut sparse = Cells::empty(width);
+            for (column, value) in writes {
+                if column < width {
+                    dense[column] = cell(value);
+                    sparse[column] = cell(value);
+                } else {
+                    prop_assert!(sparse.get_mut(column).is_none());
+                }
+            }
+            prop_assert!(sparse.iter().eq(dense.iter()));
+            let newer: Vec<Option<Cell>> = (0..width).map(|i| merged.get(i).copied().and_then(cell)).collect();
+            for (old, new) in dense.iter_mut().zip(&newer) {
+                if new.is_some() {
+                    old.clone_from(new);
+                }
+            }
+            merge_cells(&mut sparse, newer.into_iter().collect());
+            prop_assert!(sparse.iter().eq(dense.iter()));
+            prop_assert_eq!(sparse.len(), width);
+            for (i, expected) in dense.iter().enumerate() {
+                prop_assert_eq!(sparse.get(i), Some(expected));
+            }
+            prop_assert_eq!(sparse.get(width), None);
+            prop_assert_eq!(&sparse, &dense.into_iter().collect::<Cells>());
+        }
+    }
+}
