@@ -71,7 +71,7 @@ pub struct Change {
 pub async fn history(db: &Db, data: &Dataset) -> Result<Vec<Change>, DirectoryError> {
     let ids: Vec<String> = tables::all()
         .iter()
-        .flat_map(|t| data.rows(&t.name).map(|(id, _)| id.clone()))
+        .flat_map(|t| data.rows(&t.name).map(|(id, _)| id.to_owned()))
         .collect();
     Ok(store::metadata_of(db.reader(), &ids).await?)
 }
@@ -211,7 +211,7 @@ fn change_row(
         ("updated_by", UPDATED_BY.to_owned()),
     ] {
         if let Some(c) = metadata.column(name) {
-            cells[c] = Some(Cell::Text(v));
+            cells[c] = Some(Cell::Text(v.into()));
         }
     }
     cells

@@ -985,7 +985,7 @@ async fn edit_page(
                 .map(|(f, cell)| {
                     let key = super::model::edit_key(&table.name, row_id, &f.name);
                     let stored = match cell {
-                        Some(super::hsds::value::Cell::Text(t)) => t.clone(),
+                        Some(super::hsds::value::Cell::Text(t)) => t.to_string(),
                         Some(super::hsds::value::Cell::Number(n)) => {
                             super::hsds::value::format_number(*n)
                         }

@@ -183,7 +183,10 @@ fn read_individuals(
 /// location, without its organization): fields it leaves out keep their stored value.
 async fn keep_stored_fields(db: &Db, data: &mut Dataset) -> Result<(), DirectoryError> {
     for table in tables::all() {
-        let ids: Vec<String> = data.rows(&table.name).map(|(id, _)| id.clone()).collect();
+        let ids: Vec<String> = data
+            .rows(&table.name)
+            .map(|(id, _)| id.to_owned())
+            .collect();
         for stored in store::where_in(db.reader(), table, "id", &ids).await? {
             let Some(Some(Cell::Text(id))) = stored.first() else {
                 continue;
@@ -243,10 +246,10 @@ async fn protect_confidential(crypto: &Crypto, data: &mut Dataset) -> Result<(),
     let confidential: Vec<String> = data
         .rows("address")
         .filter(|(_, c)| dataset::is_confidential_address(address, c, data))
-        .map(|(id, _)| id.clone())
+        .map(|(id, _)| id.to_owned())
         .collect();
     for (id, cells) in data.rows_mut("address") {
-        if !confidential.contains(id) {
+        if !confidential.iter().any(|c| c == id) {
             continue;
         }
         for column in SEALED_ADDRESS {
@@ -256,7 +259,7 @@ async fn protect_confidential(crypto: &Crypto, data: &mut Dataset) -> Result<(),
             let sealed = crypto
                 .seal(Scope::System, "hsds_address", column, id, &plain)
                 .await?;
-            dataset::set(address, cells, column, Some(Cell::Text(sealed)));
+            dataset::set(address, cells, column, Some(Cell::Text(sealed.into())));
         }
     }
     Ok(())
@@ -282,7 +285,7 @@ async fn write(
             store::page_cache(tx, store::BULK_CACHE_KIB).await?;
             progress(0, total);
             for table in tables::all() {
-                let mut rows: Vec<(&String, &Cells)> = data.rows(&table.name).collect();
+                let mut rows: Vec<(&str, &Cells)> = data.rows(&table.name).collect();
                 // In id order each insert into the id index lands beside the last.
                 rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 let rows: Vec<&Cells> = rows.into_iter().map(|(_, c)| c).collect();
@@ -298,10 +301,7 @@ async fn write(
                 seconds = started.elapsed().as_secs_f64(),
                 "import: HSDS rows written"
             );
-            let organizations: Vec<&str> = data
-                .rows("organization")
-                .map(|(id, _)| id.as_str())
-                .collect();
+            let organizations: Vec<&str> = data.rows("organization").map(|(id, _)| id).collect();
             store::list_new_organizations(tx, &organizations, now).await?;
             tracing::debug!(
                 seconds = started.elapsed().as_secs_f64(),
@@ -309,7 +309,7 @@ async fn write(
             );
             super::individuals::service::store_prepared(tx, people).await?;
             for name in TRACKED {
-                let ids: Vec<&str> = data.rows(name).map(|(id, _)| id.as_str()).collect();
+                let ids: Vec<&str> = data.rows(name).map(|(id, _)| id).collect();
                 outbox::append_many(tx, &format!("hsds.{name}"), &ids, ChangeOp::Update).await?;
             }
             tracing::debug!(
@@ -457,7 +457,7 @@ fn application_rows(application: &Application) -> (String, Dataset) {
         }
         data.merge(t, cells, (&origin, 1));
     };
-    let text = |v: &str| Cell::Text(v.to_owned());
+    let text = |v: &str| Cell::Text(v.into());
     let mut organization = vec![
         ("id", text(&org_id)),
         ("name", text(&application.name)),

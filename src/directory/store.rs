@@ -109,7 +109,9 @@ fn cells(table: &Table, row: &AnyRow) -> Result<Cells, sqlx::Error> {
         .map(|(i, field)| {
             Ok(match field.kind {
                 Kind::Number => row.try_get::<Option<f64>, _>(i)?.map(Cell::Number),
-                _ => row.try_get::<Option<String>, _>(i)?.map(Cell::Text),
+                _ => row
+                    .try_get::<Option<String>, _>(i)?
+                    .map(|t| Cell::Text(t.into())),
             })
         })
         .collect()

@@ -72,7 +72,7 @@ fn row(table: &Table, values: &[(&str, &str)]) -> Cells {
     let mut cells = Cells::empty(table.fields.len());
     for (column, value) in values {
         if let Some(i) = table.column(column) {
-            cells[i] = Some(Cell::Text((*value).to_owned()));
+            cells[i] = Some(Cell::Text((*value).into()));
         }
     }
     cells

@@ -111,7 +111,7 @@ pub fn check(
                 let exempt =
                     redacted_address && matches!(field.name.as_str(), "address_1" | "postal_code");
                 if field.required && cell.is_none() && !exempt {
-                    refused.push((id.clone(), field.name.clone(), "is required".to_owned()));
+                    refused.push((id.to_owned(), field.name.clone(), "is required".to_owned()));
                 }
             }
         }

@@ -144,7 +144,7 @@ impl FromIterator<Option<Cell>> for Cells {
 pub struct Dataset {
     /// Rows by id in the order they were added (an import reports problems in file
     /// order); [`Dataset::sort`] puts them in id order.
-    tables: HashMap<&'static str, IndexMap<String, Row>>,
+    tables: HashMap<&'static str, IndexMap<Arc<str>, Row>>,
 }
 
 #[derive(Debug)]
@@ -162,7 +162,8 @@ impl Dataset {
             return;
         };
         let rows = self.tables.entry(table.name.as_str()).or_default();
-        match rows.entry(id.clone()) {
+        // The key shares the id cell's text.
+        match rows.entry(Arc::clone(id)) {
             indexmap::map::Entry::Occupied(mut existing) => {
                 merge_cells(&mut existing.get_mut().cells, cells);
             }
@@ -206,20 +207,20 @@ impl Dataset {
     }
 
     /// Rows of `table` (see [`Dataset::sort`] for their order).
-    pub fn rows(&self, table: &str) -> impl Iterator<Item = (&String, &Cells)> {
+    pub fn rows(&self, table: &str) -> impl Iterator<Item = (&str, &Cells)> {
         self.tables
             .get(table)
             .into_iter()
             .flatten()
-            .map(|(id, row)| (id, &row.cells))
+            .map(|(id, row)| (&**id, &row.cells))
     }
 
-    pub fn rows_mut(&mut self, table: &str) -> impl Iterator<Item = (&String, &mut Cells)> {
+    pub fn rows_mut(&mut self, table: &str) -> impl Iterator<Item = (&str, &mut Cells)> {
         self.tables
             .get_mut(table)
             .into_iter()
             .flatten()
-            .map(|(id, row)| (id, &mut row.cells))
+            .map(|(id, row)| (&**id, &mut row.cells))
     }
 
     pub fn get_mut(&mut self, table: &str, id: &str) -> Option<&mut Cells> {
@@ -258,7 +259,7 @@ impl Dataset {
         self.tables
             .get(table)
             .and_then(|rows| rows.get_index(index))
-            .map(|(id, _)| id.as_str())
+            .map(|(id, _)| &**id)
     }
 
     /// The file and row (or record) a row came from.
@@ -280,6 +281,36 @@ impl Dataset {
     }
 }
 
+/// One copy of each short text a package repeats (ids, links, codes: a service's id is
+/// in five tables), shared by the rows of every file being read.
+#[derive(Default)]
+pub struct Interner(std::sync::Mutex<std::collections::HashSet<Arc<str>>>);
+
+/// Longer texts are descriptions and names, which rarely repeat.
+const SHARED_TEXT_MAX: usize = 64;
+
+impl Interner {
+    /// Points each short text cell of `cells` at the shared copy of its text.
+    pub fn share(&self, cells: &mut Cells) {
+        // A poisoned lock only means another reader failed; sharing is an economy.
+        let Ok(mut seen) = self.0.lock() else {
+            return;
+        };
+        for (_, cell) in &mut cells.filled {
+            if let Some(Cell::Text(text)) = cell
+                && text.len() <= SHARED_TEXT_MAX
+            {
+                match seen.get(&**text) {
+                    Some(shared) => *text = Arc::clone(shared),
+                    None => {
+                        seen.insert(Arc::clone(text));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Cells given in `new` replace those of `old`; the others stay.
 fn merge_cells(old: &mut Cells, new: Cells) {
     for (column, cell) in new.filled {
@@ -294,7 +325,7 @@ fn merge_cells(old: &mut Cells, new: Cells) {
 
 /// The ids of one table (see [`Dataset::ids`]).
 #[derive(Clone, Copy)]
-pub struct Ids<'a>(Option<&'a IndexMap<String, Row>>);
+pub struct Ids<'a>(Option<&'a IndexMap<Arc<str>, Row>>);
 
 impl Ids<'_> {
     pub fn contains(self, id: &str) -> bool {
@@ -357,7 +388,7 @@ mod tests {
     fn cell(n: u8) -> Option<Cell> {
         match n % 3 {
             0 => None,
-            1 => Some(Cell::Text(format!("t{n}"))),
+            1 => Some(Cell::Text(format!("t{n}").into())),
             _ => Some(Cell::Number(f64::from(n))),
         }
     }

@@ -207,7 +207,7 @@ pub fn flatten(
     if !bad {
         data.merge(table, cells, (origin.file, origin.record));
     }
-    Some(id)
+    Some(id.to_string())
 }
 
 /// Flattens the objects nested in `map` (an object of `table` with id `id`) and
@@ -280,7 +280,7 @@ fn flatten_links(
                 if let Some(target_id) = target_id
                     && dataset::text(table, cells, column).is_none()
                 {
-                    dataset::set(table, cells, column, Some(Cell::Text(target_id)));
+                    dataset::set(table, cells, column, Some(Cell::Text(target_id.into())));
                 }
             }
         }
@@ -352,7 +352,7 @@ impl Relations {
                         by_parent
                             .entry(parent.to_owned())
                             .or_default()
-                            .push(id.clone());
+                            .push(id.to_owned());
                     }
                 }
                 children.insert((child, column), by_parent);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::dataset::{Cells, Dataset};
+use super::dataset::{Cells, Dataset, Interner};
 use super::nest::{self, Depth, Origin, Relations, Shape};
 use super::tables::{self, DATAPACKAGE, Table};
 use super::value;
@@ -114,6 +114,7 @@ fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> 
     // Largest first, so the last file to finish is a small one.
     files.sort_by_key(|(_, _, _, size)| std::cmp::Reverse(*size));
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let interner = Interner::default();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let read: Vec<io::Result<Vec<FilePart>>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers.min(files.len()))
@@ -127,7 +128,8 @@ fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> 
                         };
                         let mut part = Dataset::default();
                         let mut found = Vec::new();
-                        read_csv(table, &dir.join(name), name, &mut part, &mut found)?;
+                        let file = dir.join(name);
+                        read_csv(table, &file, name, &mut part, &mut found, &interner)?;
                         done.push((*place, part, found));
                     }
                 })
@@ -160,6 +162,7 @@ fn read_csv(
     name: &str,
     data: &mut Dataset,
     problems: &mut Vec<Problem>,
+    interner: &Interner,
 ) -> io::Result<()> {
     let label: Arc<str> = Arc::from(name);
     let mut reader = csv::ReaderBuilder::new()
@@ -252,6 +255,7 @@ fn read_csv(
         if cells[0].is_none() {
             problems.push(Problem::error(name, Some(row), "id", "is required"));
         } else if !bad {
+            interner.share(&mut cells);
             data.merge(table, cells, (&label, row));
         }
     }

@@ -1,6 +1,8 @@
 //! One HSDS cell: parsed from CSV text or JSON at the edge into a checked value, and
 //! written back the same way every time (so export → import → export is stable).
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 
 use super::tables::{Field, Format, Kind};
@@ -11,7 +13,9 @@ pub const MAX_CELL_CHARS: usize = 65_536;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
-    Text(String),
+    /// Shared: the same id or code repeats across a package's rows (a service's id
+    /// is in five tables), and an import keeps one copy (`dataset::Interner`).
+    Text(Arc<str>),
     Number(f64),
 }
 
@@ -40,7 +44,7 @@ impl Cell {
 
     pub fn to_json(&self) -> Json {
         match self {
-            Self::Text(s) => Json::String(s.clone()),
+            Self::Text(s) => Json::String(s.to_string()),
             Self::Number(n) => number_json(*n),
         }
     }
@@ -168,7 +172,7 @@ fn parse_text(field: &Field, raw: &str) -> Result<Cell, Refusal> {
         }
         _ => raw.to_owned(),
     };
-    Ok(Cell::Text(text))
+    Ok(Cell::Text(text.into()))
 }
 
 fn check_email(raw: &str) -> Result<(), Refusal> {
