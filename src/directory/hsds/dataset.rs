@@ -15,7 +15,7 @@ use super::value::Cell;
 /// services, most of an import's memory).
 #[derive(Clone, Debug, Default)]
 pub struct Cells {
-    width: usize,
+    width: u16,
     /// By column; an entry may hold `None` after [`Cells::get_mut`] (dropped by
     /// [`Cells::compact`]).
     filled: Vec<(u16, Option<Cell>)>,
@@ -27,14 +27,14 @@ impl Cells {
     /// A row of `width` empty cells.
     pub fn empty(width: usize) -> Self {
         Self {
-            width,
+            width: u16::try_from(width).unwrap_or(u16::MAX),
             filled: Vec::new(),
         }
     }
 
     /// How many cells the row has, filled or not.
     pub fn len(&self) -> usize {
-        self.width
+        usize::from(self.width)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -52,7 +52,7 @@ impl Cells {
     }
 
     pub fn get(&self, i: usize) -> Option<&Option<Cell>> {
-        if i >= self.width {
+        if i >= self.len() {
             return None;
         }
         Some(self.place(i).map_or(EMPTY, |at| &self.filled[at].1))
@@ -63,7 +63,7 @@ impl Cells {
     }
 
     pub fn get_mut(&mut self, i: usize) -> Option<&mut Option<Cell>> {
-        if i >= self.width {
+        if i >= self.len() {
             return None;
         }
         let column = u16::try_from(i).ok()?;
@@ -80,7 +80,7 @@ impl Cells {
     /// Every cell in column order, the empty ones as `None`.
     pub fn iter(&self) -> impl Iterator<Item = &Option<Cell>> {
         let mut filled = self.filled.iter().peekable();
-        (0..self.width).map(move |i| match filled.peek() {
+        (0..self.len()).map(move |i| match filled.peek() {
             Some((c, cell)) if usize::from(*c) == i => {
                 filled.next();
                 cell
@@ -130,7 +130,7 @@ impl FromIterator<Option<Cell>> for Cells {
     fn from_iter<I: IntoIterator<Item = Option<Cell>>>(cells: I) -> Self {
         let mut row = Self::default();
         for (i, cell) in cells.into_iter().enumerate() {
-            row.width = i + 1;
+            row.width = u16::try_from(i + 1).unwrap_or(u16::MAX);
             if let (Some(cell), Ok(column)) = (cell, u16::try_from(i)) {
                 row.filled.push((column, Some(cell)));
             }
@@ -145,13 +145,16 @@ pub struct Dataset {
     /// Rows by id in the order they were added (an import reports problems in file
     /// order); [`Dataset::sort`] puts them in id order.
     tables: HashMap<&'static str, IndexMap<Arc<str>, Row>>,
+    /// The files rows came from (a row keeps the place of its file here).
+    files: Vec<Arc<str>>,
 }
 
 #[derive(Debug)]
 struct Row {
     cells: Cells,
     /// Where the row was first seen (file, row or record), for the import report.
-    origin: (Arc<str>, u64),
+    file: u16,
+    line: u32,
 }
 
 impl Dataset {
@@ -161,6 +164,7 @@ impl Dataset {
         let Some(Some(Cell::Text(id))) = cells.first() else {
             return;
         };
+        let file = self.file_place(origin.0);
         let rows = self.tables.entry(table.name.as_str()).or_default();
         // The key shares the id cell's text.
         match rows.entry(Arc::clone(id)) {
@@ -168,17 +172,37 @@ impl Dataset {
                 merge_cells(&mut existing.get_mut().cells, cells);
             }
             indexmap::map::Entry::Vacant(slot) => {
-                let origin = (Arc::clone(origin.0), origin.1);
                 let mut cells = cells;
                 cells.compact();
-                slot.insert(Row { cells, origin });
+                let line = u32::try_from(origin.1).unwrap_or(u32::MAX);
+                slot.insert(Row { cells, file, line });
             }
         }
     }
 
+    /// The place of `file` in [`Dataset::files`], added if new.
+    fn file_place(&mut self, file: &Arc<str>) -> u16 {
+        let place = self
+            .files
+            .iter()
+            .position(|f| Arc::ptr_eq(f, file) || f == file)
+            .unwrap_or_else(|| {
+                self.files.push(Arc::clone(file));
+                self.files.len() - 1
+            });
+        u16::try_from(place).unwrap_or(u16::MAX)
+    }
+
     /// Adds the rows of `other`, merged as by [`Dataset::merge`]; whole tables move.
     pub fn absorb(&mut self, other: Self) {
-        for (name, rows) in other.tables {
+        let places: Vec<u16> = other.files.iter().map(|f| self.file_place(f)).collect();
+        for (name, mut rows) in other.tables {
+            for row in rows.values_mut() {
+                row.file = places
+                    .get(usize::from(row.file))
+                    .copied()
+                    .unwrap_or(row.file);
+            }
             match self.tables.entry(name) {
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(rows);
@@ -269,7 +293,13 @@ impl Dataset {
             .and_then(|rows| rows.get(id))
             .map_or_else(
                 || (String::new(), None),
-                |row| (row.origin.0.to_string(), Some(row.origin.1)),
+                |row| {
+                    let file = self.files.get(usize::from(row.file));
+                    (
+                        file.map(ToString::to_string).unwrap_or_default(),
+                        Some(u64::from(row.line)),
+                    )
+                },
             )
     }
 
