@@ -50,6 +50,12 @@ impl From<crate::kernel::crypto::CryptoError> for InvitationError {
     }
 }
 
+impl From<InvitationError> for crate::kernel::web::HtmlError {
+    fn from(err: InvitationError) -> Self {
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
 impl Retryable for InvitationError {
     fn is_retryable(&self) -> bool {
         matches!(self, Self::Account(e) if e.is_retryable())
@@ -208,12 +214,7 @@ pub async fn revoke(db: &Db, admin: &Principal, id: &str) -> Result<bool, Invita
     };
     if authz::authorize(Some(admin), Action::ManageUsers, resource(organization)) != Decision::Allow
     {
-        let event = Event {
-            object_type: Some("invitation"),
-            object_id: Some(id.to_owned()),
-            ..Event::by(admin, Action::ManageUsers.id())
-        };
-        audit::refused(db, &event).await?;
+        audit::refused(db, admin, Action::ManageUsers, "invitation", id.to_owned()).await?;
         return Ok(false);
     }
     let event = Event {

@@ -458,12 +458,7 @@ async fn managed_account(
     if authz::authorize(Some(admin), Action::ManageUsers, resource_of(&user)) == Decision::Allow {
         return Ok(Some(user));
     }
-    let event = Event {
-        object_type: Some("user"),
-        object_id: Some(user.id),
-        ..Event::by(admin, Action::ManageUsers.id())
-    };
-    audit::refused(db, &event).await?;
+    audit::refused(db, admin, Action::ManageUsers, "user", user.id).await?;
     Ok(None)
 }
 
@@ -676,12 +671,7 @@ pub async fn on_call(
             None => return Ok(OnCall::ReasonRequired),
         },
         _ => {
-            let event = Event {
-                object_type: Some("organization"),
-                object_id: Some(org.to_string()),
-                ..Event::by(reader, action.id())
-            };
-            audit::refused(db, &event).await?;
+            audit::refused(db, reader, action, "organization", org.to_string()).await?;
             return Ok(OnCall::Hidden);
         }
     };

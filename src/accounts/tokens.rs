@@ -183,12 +183,7 @@ pub async fn revoke(db: &Db, id: &str, by: Option<&Principal>) -> Result<bool, A
         if authz::authorize(Some(admin), Action::ManageUsers, resource_of(&user))
             != authz::Decision::Allow
         {
-            let event = audit::Event {
-                object_type: Some("api_token"),
-                object_id: Some(id.to_owned()),
-                ..audit::Event::by(admin, Action::ManageUsers.id())
-            };
-            audit::refused(db, &event).await?;
+            audit::refused(db, admin, Action::ManageUsers, "api_token", id.to_owned()).await?;
             return Ok(false);
         }
         audit::Event::by(admin, "api_token.revoke")

@@ -114,8 +114,7 @@ async fn users_page(
         })
         .collect();
     let waiting = invitations::waiting(&state.db, principal)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?
+        .await?
         .into_iter()
         .map(|w| {
             let expires = rfc3339(w.expires_at);
@@ -236,9 +235,7 @@ pub async fn revoke_invitation(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, HtmlError> {
     check_form_token(&state, &principal, &form.csrf).await?;
-    let revoked = invitations::revoke(&state.db, &principal, &id)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?;
+    let revoked = invitations::revoke(&state.db, &principal, &id).await?;
     if !revoked {
         return Err(HtmlError::NotFound);
     }

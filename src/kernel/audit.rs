@@ -172,11 +172,22 @@ pub struct Filter {
     pub before: Option<i64>,
 }
 
-/// Records, in a transaction of its own, that `event`'s actor was refused: a record
-/// out of its reach, which the caller then answers as if it did not exist.
-pub async fn refused(db: &Db, event: &Event<'_>) -> Result<(), sqlx::Error> {
+/// Records, in a transaction of its own, that `principal` was refused `action` on one
+/// record out of its reach, which the caller then answers as if it did not exist.
+pub async fn refused(
+    db: &Db,
+    principal: &super::auth::Principal,
+    action: super::authz::Action,
+    object_type: &str,
+    object_id: String,
+) -> Result<(), sqlx::Error> {
     use scoped_futures::ScopedFutureExt;
-    db.transaction(|tx| append(tx, event, Outcome::Denied).scope_boxed())
+    let event = Event {
+        object_type: Some(object_type),
+        object_id: Some(object_id),
+        ..Event::by(principal, action.id())
+    };
+    db.transaction(|tx| append(tx, &event, Outcome::Denied).scope_boxed())
         .await
         .map(|_| ())
 }

@@ -432,20 +432,7 @@ async fn a_supervisor_breaks_the_glass_and_the_administrator_reviews_it() {
     let Some(browser) = Browser::start(&app).await else {
         return;
     };
-    let provider = atip::orgs::model::OrgId::new();
-    atip::orgs::service::create_many(
-        &app.db,
-        &[(
-            provider,
-            crate::storage::org(
-                "Harbor Light",
-                atip::orgs::model::OrgKind::NationalGrantee,
-                None,
-            ),
-        )],
-    )
-    .await
-    .unwrap();
+    app.organization("Harbor Light").await;
     let (email, password) = app.user(Role::HotlineSupervisor, None).await;
     browser.sign_in(&email, &password).await;
     browser.goto("/organizations").await;

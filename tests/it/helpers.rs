@@ -337,6 +337,21 @@ impl TestApp {
         std::mem::replace(&mut self.fresh, placeholder)
     }
 
+    /// Adds a national grantee organization named `name` and returns its id.
+    pub async fn organization(&self, name: &str) -> OrgId {
+        let id = OrgId::new();
+        atip::orgs::service::create_many(
+            &self.db,
+            &[(
+                id,
+                crate::storage::org(name, atip::orgs::model::OrgKind::NationalGrantee, None),
+            )],
+        )
+        .await
+        .unwrap();
+        id
+    }
+
     /// Imports the sample directory (a confidential shelter and a legal-aid office).
     pub async fn seed_directory(&self) {
         atip::directory::service::import(

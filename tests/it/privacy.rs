@@ -82,20 +82,7 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
         .await
         .unwrap();
     // A supervisor names the person as the reason for breaking the glass.
-    let provider = atip::orgs::model::OrgId::new();
-    atip::orgs::service::create_many(
-        &app.db,
-        &[(
-            provider,
-            crate::storage::org(
-                "Privacy Provider",
-                atip::orgs::model::OrgKind::NationalGrantee,
-                None,
-            ),
-        )],
-    )
-    .await
-    .unwrap();
+    let provider = app.organization("Privacy Provider").await;
     let supervisor = atip::kernel::auth::Principal {
         id,
         roles: vec![Role::HotlineSupervisor],
