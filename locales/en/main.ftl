@@ -411,7 +411,7 @@ individual-problem-organization-needed = needs an organization to be reached thr
 
 # The listing editor
 edit-title = Edit listing
-edit-intro = Every public field of this organization and of its services, locations, phones and hours. Values are checked as an import checks them; every change is kept in the listing's history. Confidential streets are not edited here.
+edit-intro = Every public field of this organization and of its services, locations, phones and hours. Values are checked as an import checks them; every change is kept in the listing's history. Streets and postal codes are not edited here (a shelter's are sealed): to change one, add the new address and delete the old.
 edit-saved = { $count ->
     [0] Nothing changed.
     [one] Saved 1 change.
@@ -424,6 +424,22 @@ edit-when = When
 edit-what = What
 edit-before = Before
 edit-after = After
+edit-added = Added the { $kind }. Fill in its other fields below.
+edit-deleted = { $count ->
+    [one] Deleted 1 record.
+   *[other] Deleted { $count } records.
+}
+edit-delete = Delete { $what }
+edit-delete-confirm = Delete { $what }?
+edit-delete-with = These records belong to it and will be deleted with it:
+edit-delete-alone = Nothing else belongs to it.
+edit-delete-kept = The listing's history keeps a line saying what was deleted and when.
+edit-delete-cancel = Keep it
+edit-add-title = Add a record
+edit-add-intro = Add a service, a location, a phone, hours or any other record to this listing. Give what HSDS requires now; fill in the rest in the editor above once it is added.
+edit-add = Add a { $kind }
+edit-add-belongs-to = Belongs to
+edit-choose = - Choose -
 curate-edit = Edit listing
 listing-notes = Notes from earlier referrals
 listing-no-notes = No notes yet.

@@ -410,7 +410,7 @@ individual-problem-organization-needed = necesita una organización para contact
 
 # El editor de fichas
 edit-title = Editar ficha
-edit-intro = Todos los campos públicos de esta organización y de sus servicios, sedes, teléfonos y horarios. Los valores se revisan como en una importación; cada cambio queda en el historial de la ficha. Las direcciones confidenciales no se editan aquí.
+edit-intro = Todos los campos públicos de esta organización y de sus servicios, sedes, teléfonos y horarios. Los valores se revisan como en una importación; cada cambio queda en el historial de la ficha. Las calles y los códigos postales no se editan aquí (los de un refugio están sellados): para cambiar uno, agregue la nueva dirección y elimine la anterior.
 edit-saved = { $count ->
     [0] No cambió nada.
     [one] Se guardó 1 cambio.
@@ -423,6 +423,22 @@ edit-when = Cuándo
 edit-what = Qué
 edit-before = Antes
 edit-after = Después
+edit-added = Se agregó { $kind }. Complete sus demás campos abajo.
+edit-deleted = { $count ->
+    [one] Se eliminó 1 registro.
+   *[other] Se eliminaron { $count } registros.
+}
+edit-delete = Eliminar { $what }
+edit-delete-confirm = ¿Eliminar { $what }?
+edit-delete-with = Estos registros le pertenecen y se eliminarán con él:
+edit-delete-alone = Nada más le pertenece.
+edit-delete-kept = El historial de la ficha conserva una línea que dice qué se eliminó y cuándo.
+edit-delete-cancel = Conservarlo
+edit-add-title = Agregar un registro
+edit-add-intro = Agregue a esta ficha un servicio, una sede, un teléfono, un horario u otro registro. Indique ahora lo que HSDS exige; complete el resto en el editor de arriba una vez agregado.
+edit-add = Agregar: { $kind }
+edit-add-belongs-to = Pertenece a
+edit-choose = - Elija -
 curate-edit = Editar ficha
 listing-notes = Notas de derivaciones anteriores
 listing-no-notes = Aún no hay notas.

@@ -199,7 +199,15 @@ fn directory_pages() -> Router<AppState> {
         .route("/directory/curate/{id}", post(directory::pages::decide))
         .route(
             "/directory/curate/{id}/edit",
-            get(directory::pages::edit_listing).post(directory::pages::save_listing),
+            get(directory::edit_pages::edit_listing).post(directory::edit_pages::save_listing),
+        )
+        .route(
+            "/directory/curate/{id}/records",
+            post(directory::edit_pages::add_record),
+        )
+        .route(
+            "/directory/curate/{id}/delete",
+            post(directory::edit_pages::delete_record),
         )
         .route(
             "/directory/services/{id}",

@@ -2,6 +2,7 @@
 //! HSDS 3.0, its import and export, and the public HSDS API.
 
 pub mod edit;
+pub mod edit_pages;
 pub mod hsds;
 pub mod individuals;
 pub mod model;

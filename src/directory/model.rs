@@ -1,6 +1,10 @@
 //! Rules of the directory that need no I/O: import problems and their report.
 
+use std::collections::HashSet;
 use std::fmt;
+
+use super::hsds::dataset::{self, Dataset};
+use super::hsds::tables::{self, Field, Reference, Table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -413,7 +417,7 @@ mod tests {
 
 /// Whether curators edit `field` of `table` in the listing editor: not ids and links
 /// (they tie records together; imports change those), not sealed streets.
-pub fn editable(table: &super::hsds::tables::Table, field: &super::hsds::tables::Field) -> bool {
+pub fn editable(table: &Table, field: &Field) -> bool {
     field.name != "id"
         && !field.name.ends_with("_id")
         && !(table.name == "address"
@@ -431,10 +435,283 @@ pub fn parse_edit_key(key: &str) -> Option<(&str, &str, &str)> {
     Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
+/// The records a curator adds to a listing, in the order the editor offers them. The
+/// organization itself comes from an application or an import.
+pub const ADDABLE: [&str; 14] = [
+    "service",
+    "location",
+    "service_at_location",
+    "address",
+    "phone",
+    "schedule",
+    "language",
+    "service_area",
+    "cost_option",
+    "required_document",
+    "accessibility",
+    "contact",
+    "program",
+    "funding",
+];
+
+/// How a new record is tied into the listing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Attach {
+    /// To the listing's organization, with nothing to choose.
+    Organization,
+    /// To one record for each of these links (a service at a location needs both).
+    Each(Vec<&'static Reference>),
+    /// To one record through any one of these links (a phone belongs to the
+    /// organization, a service, a location, a contact or a service at a location).
+    AnyOf(Vec<&'static Reference>),
+}
+
+/// How a new record of `table` is tied in: by the links HSDS requires, else to the
+/// organization when HSDS makes it the owner (services and programs; locations are
+/// found through it), else to any one record it may belong to.
+pub fn attach(table: &'static Table) -> Attach {
+    let required = |column: &str| {
+        table
+            .column(column)
+            .is_some_and(|c| table.fields[c].required)
+    };
+    let needed: Vec<&Reference> = table
+        .references
+        .iter()
+        .filter(|r| r.column != "organization_id" && required(&r.column))
+        .collect();
+    if !needed.is_empty() {
+        Attach::Each(needed)
+    } else if table.name == "location" || required("organization_id") {
+        Attach::Organization
+    } else {
+        Attach::AnyOf(table.references.iter().collect())
+    }
+}
+
+/// The values a new record of `table` needs at once: its required fields (an address's
+/// street and postal code among them; they are sealed if its location is confidential).
+/// The rest are filled in the editor afterwards.
+pub fn asked_when_adding(table: &Table) -> impl Iterator<Item = &Field> {
+    table
+        .fields
+        .iter()
+        .filter(|f| f.required && f.name != "id" && !f.name.ends_with("_id"))
+}
+
+/// A record as a curator recognizes it: its name, else what it says most (a phone's
+/// number, an address's city), else the start of its id.
+pub fn recognizable(table: &Table, id: &str, cells: &dataset::Cells) -> String {
+    [
+        "name",
+        "number",
+        "city",
+        "language",
+        "description",
+        "weekday",
+    ]
+    .iter()
+    .find_map(|column| dataset::text(table, cells, column))
+    .map_or_else(|| id.chars().take(8).collect(), str::to_owned)
+}
+
+/// Records no deletion in a listing takes with it: the organization (delisted, not
+/// deleted), the shared taxonomy and the change history.
+const NEVER_CASCADED: [&str; 5] = [
+    "organization",
+    "taxonomy",
+    "taxonomy_term",
+    "metadata",
+    "meta_table_description",
+];
+
+/// Everything deleting `id` of `table` takes with it, itself first: the records of
+/// the listing `data` that belong to it (a service's phones, hours and places; a
+/// location's address), and theirs, so nothing is left pointing at nothing.
+pub fn cascade(data: &Dataset, table: &'static Table, id: &str) -> Vec<(&'static Table, String)> {
+    let mut gone: Vec<(&'static Table, String)> = vec![(table, id.to_owned())];
+    let mut seen: HashSet<(String, String)> = HashSet::from([(table.name.clone(), id.to_owned())]);
+    let owned = tables::all()
+        .iter()
+        .filter(|t| !NEVER_CASCADED.contains(&t.name.as_str()));
+    loop {
+        let before = gone.len();
+        for owner in owned.clone() {
+            for (row_id, cells) in data.rows(&owner.name) {
+                let key = (owner.name.clone(), row_id.to_owned());
+                if seen.contains(&key) {
+                    continue;
+                }
+                let linked = |column: &str, target: &str| {
+                    owner
+                        .column(column)
+                        .and_then(|c| dataset::text_at(cells, c))
+                        .is_some_and(|to| seen.contains(&(target.to_owned(), to.to_owned())))
+                };
+                let belongs = owner.references.iter().any(|r| linked(&r.column, &r.table))
+                    || (owner.name == "attribute"
+                        && dataset::text(owner, cells, "link_entity")
+                            .is_some_and(|entity| linked("link_id", entity)));
+                if belongs {
+                    seen.insert(key);
+                    gone.push((owner, row_id.to_owned()));
+                }
+            }
+        }
+        if gone.len() == before {
+            return gone;
+        }
+    }
+}
+
 #[cfg(test)]
 mod edit_tests {
     use super::*;
     use crate::directory::hsds::tables;
+
+    fn row(data: &mut Dataset, table: &str, values: &[(&str, &str)]) {
+        let table = tables::get(table).unwrap();
+        let mut cells = crate::directory::hsds::dataset::Cells::empty(table.fields.len());
+        for (column, value) in values {
+            dataset::set(
+                table,
+                &mut cells,
+                column,
+                Some(crate::directory::hsds::value::Cell::Text((*value).into())),
+            );
+        }
+        data.merge(table, cells, (&std::sync::Arc::from("test"), 1));
+    }
+
+    #[test]
+    fn new_records_are_tied_in_by_the_links_hsds_asks_for() {
+        let columns = |a: Attach| match a {
+            Attach::Organization => vec![],
+            Attach::Each(r) | Attach::AnyOf(r) => r.iter().map(|r| r.column.as_str()).collect(),
+        };
+        let get = |t| tables::get(t).unwrap();
+        assert_eq!(attach(get("service")), Attach::Organization);
+        assert_eq!(attach(get("location")), Attach::Organization);
+        assert_eq!(attach(get("program")), Attach::Organization);
+        assert!(matches!(
+            attach(get("service_at_location")),
+            Attach::Each(_)
+        ));
+        assert_eq!(
+            columns(attach(get("service_at_location"))),
+            ["service_id", "location_id"]
+        );
+        assert_eq!(columns(attach(get("cost_option"))), ["service_id"]);
+        assert!(matches!(attach(get("phone")), Attach::AnyOf(_)));
+        assert!(columns(attach(get("phone"))).contains(&"organization_id"));
+        assert_eq!(columns(attach(get("address"))), ["location_id"]);
+        let asked: Vec<&str> = asked_when_adding(get("address"))
+            .map(|f| f.name.as_str())
+            .collect();
+        assert!(asked.contains(&"address_1") && asked.contains(&"city"));
+        assert!(!asked.contains(&"id") && !asked.contains(&"location_id"));
+        for name in ADDABLE {
+            assert!(tables::get(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn deleting_a_record_takes_what_belongs_to_it_and_nothing_else() {
+        let mut data = Dataset::default();
+        row(&mut data, "organization", &[("id", "o")]);
+        row(
+            &mut data,
+            "service",
+            &[("id", "s1"), ("organization_id", "o")],
+        );
+        row(
+            &mut data,
+            "service",
+            &[("id", "s2"), ("organization_id", "o")],
+        );
+        row(
+            &mut data,
+            "location",
+            &[("id", "l"), ("organization_id", "o")],
+        );
+        row(&mut data, "address", &[("id", "a"), ("location_id", "l")]);
+        row(
+            &mut data,
+            "service_at_location",
+            &[("id", "sal"), ("service_id", "s1"), ("location_id", "l")],
+        );
+        row(
+            &mut data,
+            "phone",
+            &[("id", "p-sal"), ("service_at_location_id", "sal")],
+        );
+        row(
+            &mut data,
+            "language",
+            &[("id", "lang"), ("phone_id", "p-sal")],
+        );
+        row(
+            &mut data,
+            "phone",
+            &[("id", "p-org"), ("organization_id", "o")],
+        );
+        row(
+            &mut data,
+            "schedule",
+            &[("id", "sch2"), ("service_id", "s2")],
+        );
+        row(
+            &mut data,
+            "attribute",
+            &[
+                ("id", "attr1"),
+                ("link_id", "s1"),
+                ("link_entity", "service"),
+                ("taxonomy_term_id", "t"),
+            ],
+        );
+        row(
+            &mut data,
+            "attribute",
+            &[
+                ("id", "attr-o"),
+                ("link_id", "s1"),
+                ("link_entity", "organization"),
+                ("taxonomy_term_id", "t"),
+            ],
+        );
+        row(&mut data, "taxonomy_term", &[("id", "t")]);
+        let gone = |table: &str, id: &str| -> Vec<String> {
+            let mut g: Vec<String> = cascade(&data, tables::get(table).unwrap(), id)
+                .into_iter()
+                .map(|(t, id)| format!("{}/{id}", t.name))
+                .collect();
+            g.sort();
+            g
+        };
+        assert_eq!(
+            gone("service", "s1"),
+            [
+                "attribute/attr1",
+                "language/lang",
+                "phone/p-sal",
+                "service/s1",
+                "service_at_location/sal"
+            ]
+        );
+        assert_eq!(
+            gone("location", "l"),
+            [
+                "address/a",
+                "language/lang",
+                "location/l",
+                "phone/p-sal",
+                "service_at_location/sal"
+            ]
+        );
+        assert_eq!(gone("phone", "p-org"), ["phone/p-org"]);
+        assert_eq!(gone("service", "s2"), ["schedule/sch2", "service/s2"]);
+    }
 
     #[test]
     fn ids_links_and_sealed_streets_are_not_editable() {

@@ -229,7 +229,10 @@ async fn stored_references(
 /// Confidential locations keep coordinates only to 0.1° (about 10 km) and their
 /// addresses' street, attention line and postal code sealed: neither a published file
 /// nor a stolen database shows where a shelter is.
-async fn protect_confidential(crypto: &Crypto, data: &mut Dataset) -> Result<(), DirectoryError> {
+pub(super) async fn protect_confidential(
+    crypto: &Crypto,
+    data: &mut Dataset,
+) -> Result<(), DirectoryError> {
     let (Some(location), Some(address)) = (tables::get("location"), tables::get("address")) else {
         return Ok(());
     };

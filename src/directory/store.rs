@@ -183,6 +183,28 @@ pub async fn existing(
     Ok(found)
 }
 
+/// Deletes rows of `table` by id.
+pub async fn delete(
+    conn: &mut AnyConnection,
+    table: &Table,
+    ids: &[&str],
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(300) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM {} WHERE \"id\" IN ({})",
+            table.sql_name(),
+            marks.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Lists organizations not yet in the listing table as listed, verified `now`: an
 /// import is an administrator vouching for its data.
 pub async fn list_new_organizations(
@@ -450,49 +472,20 @@ pub async fn metadata_of(
     for chunk in ids.chunks(300) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT \"id\", \"resource_type\", \"field_name\", \"previous_value\", \"replacement_value\", \"last_action_date\" \
+            "SELECT \"id\", \"resource_type\", \"field_name\", \"previous_value\", \"replacement_value\", \"last_action_date\", \"last_action_type\" \
              FROM hsds_metadata WHERE \"resource_id\" IN ({})",
             marks.join(", ")
         );
-        let mut query = sqlx::query_as::<
-            _,
-            (
-                String,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-                Option<String>,
-            ),
-        >(sqlx::AssertSqlSafe(sql));
+        let mut query =
+            sqlx::query_as::<_, crate::directory::edit::Change>(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(id);
         }
         out.extend(query.fetch_all(pool).await?);
     }
     // Ids are time-ordered (UUIDv7) for changes made here; imported ones sort anywhere.
-    out.sort_by(|a, b| b.0.cmp(&a.0));
-    Ok(out
-        .into_iter()
-        .map(
-            |(
-                _,
-                resource_type,
-                field_name,
-                previous_value,
-                replacement_value,
-                last_action_date,
-            )| {
-                crate::directory::edit::Change {
-                    resource_type,
-                    field_name,
-                    previous_value,
-                    replacement_value,
-                    last_action_date,
-                }
-            },
-        )
-        .collect())
+    out.sort_by(|a, b| b.id.cmp(&a.id));
+    Ok(out)
 }
 
 /// The organization offering `service_id`.

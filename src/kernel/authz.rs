@@ -308,6 +308,16 @@ pub const ROUTES: &[RouteRule] = &[
         "/directory/curate/{id}/edit",
         Policy::Requires(Action::CurateDirectory),
     ),
+    rule(
+        "POST",
+        "/directory/curate/{id}/records",
+        Policy::Requires(Action::CurateDirectory),
+    ),
+    rule(
+        "POST",
+        "/directory/curate/{id}/delete",
+        Policy::Requires(Action::CurateDirectory),
+    ),
     rule("GET", "/find-help/services/{id}", Policy::Public),
     rule(
         "GET",

@@ -276,6 +276,15 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
                 .unwrap()
                 .status()
         }
+        ("POST", p) if p.starts_with("/directory/curate/") && p.ends_with("/records") => {
+            let link = "service_id/11111111-aaaa-4111-8111-111111111111";
+            post_form(app, caller, path, &[("kind", "schedule"), ("link", link)]).await
+        }
+        // Asks what deleting would take with it: the confirmation page, nothing deleted.
+        ("POST", p) if p.starts_with("/directory/curate/") && p.ends_with("/delete") => {
+            let record = "service/11111111-aaaa-4111-8111-111111111111";
+            post_form(app, caller, path, &[("record", record)]).await
+        }
         ("POST", p) if p.starts_with("/directory/curate/") => {
             post_form(app, caller, path, &[("decision", "verify")]).await
         }
@@ -443,6 +452,9 @@ fn expectation(
                     // A made-up code gets the form's own refusal.
                     authz::Decision::Allow if method == "POST" && path.ends_with("/mfa") => {
                         vec![StatusCode::UNAUTHORIZED]
+                    }
+                    authz::Decision::Allow if path == "/directory/curate/{id}/delete" => {
+                        vec![StatusCode::OK]
                     }
                     authz::Decision::Allow if method == "POST" => vec![StatusCode::SEE_OTHER],
                     authz::Decision::Allow => vec![StatusCode::OK],

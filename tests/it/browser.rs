@@ -354,6 +354,45 @@ async fn a_curator_adds_a_document_and_the_public_finds_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_curator_adds_a_phone_to_a_listing_and_deletes_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    app.seed_directory().await;
+    let (email, password) = app.user(Role::DirectoryCurator, None).await;
+    browser.sign_in(&email, &password).await;
+    browser
+        .goto("/directory/curate/22222222-2222-4222-8222-222222222222/edit")
+        .await;
+    browser.accessible("the listing editor").await;
+    browser
+        .click("details:has(input[name=kind][value=phone]) summary")
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#add-phone-link"))
+        .await
+        .unwrap()
+        .select_by_value("service_id/22222222-aaaa-4222-8222-222222222222")
+        .await
+        .unwrap();
+    browser.fill("#add-phone-number", "415-555-0199").await;
+    browser
+        .click("details[open] form button[type=submit]")
+        .await;
+    browser.wait_for_text("Added the phone").await;
+    browser.accessible("the editor after adding a record").await;
+    browser.click("button[value^='phone/']").await;
+    browser.wait_for_text("Delete phone · 415-555-0199?").await;
+    browser.accessible("the delete confirmation").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("Deleted 1 record.").await;
+    assert!(!browser.text().await.contains("phone · 415-555-0199"));
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_advocate_finds_a_referral_and_opens_it() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let Some(browser) = Browser::start(&app).await else {

@@ -1266,7 +1266,7 @@ async fn curators_edit_every_field_and_each_change_is_kept(backend: Backend) {
     let description = format!("service/{LEGAL_SERVICE}/description");
     assert!(page.contains(&format!("name=\"{description}\"")), "{page}");
     assert!(
-        !page.contains("/address_1\""),
+        !page.contains(&format!("address/{LEGAL_ADDRESS}/address_1")),
         "sealed streets are not in the editor"
     );
 
@@ -1365,6 +1365,303 @@ async fn curators_edit_every_field_and_each_change_is_kept(backend: Backend) {
         response.headers()["location"],
         format!("/directory/curate/{LEGAL_ORG}/edit?saved=0").as_str()
     );
+    app.shutdown().await;
+}
+
+crate::on_both_databases! {
+    curators_add_and_delete_records_of_a_listing;
+}
+
+const LEGAL_LOCATION: &str = "22222222-bbbb-4222-8222-222222222222";
+const LEGAL_ADDRESS: &str = "22222222-cccc-4222-8222-222222222222";
+
+async fn curators_add_and_delete_records_of_a_listing(backend: Backend) {
+    let app = seeded(backend).await;
+    let curator = app
+        .signed_in(atip::kernel::auth::Role::DirectoryCurator, None)
+        .await;
+    let editor = format!("/directory/curate/{LEGAL_ORG}/edit");
+    let page = app.get_as(&curator, &editor).await.text().await.unwrap();
+    assert!(
+        page.contains("Add a service")
+            && page.contains(&format!("value=\"service/{LEGAL_SERVICE}\""))
+            && !page.contains(&format!("value=\"organization/{LEGAL_ORG}\"")),
+        "an add form per record and a delete button on each but the organization: {page}"
+    );
+    let post = |path: &str, fields: &[(&str, &str)]| {
+        let mut form = vec![("csrf", curator.csrf.as_str())];
+        form.extend_from_slice(fields);
+        app.client
+            .post(app.url(&format!("/directory/curate/{LEGAL_ORG}/{path}")))
+            .header("cookie", &curator.cookie)
+            .form(&form)
+            .send()
+    };
+    let pool = app.db.reader();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let services = count("SELECT COUNT(*) FROM hsds_service").await;
+
+    // What HSDS requires is asked for; a refusal names the field and stores nothing.
+    let response = post(
+        "records",
+        &[("kind", "service"), ("value/status", "active")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("add-service-name-error"), "{page}");
+    assert!(
+        page.contains("<details class=\"margin-bottom-2\" open>"),
+        "{page}"
+    );
+    for refused in [
+        vec![("kind", "organization"), ("value/name", "Another")],
+        vec![
+            ("kind", "service"),
+            ("value/name", "X"),
+            ("value/status", "sleeping"),
+        ],
+        vec![
+            ("kind", "phone"),
+            ("link", "service_id/00000000-0000-4000-8000-000000000000"),
+            ("value/number", "555-0100"),
+        ],
+        vec![
+            ("kind", "service_at_location"),
+            ("link/service_id", LEGAL_SERVICE),
+        ],
+    ] {
+        let response = post("records", &refused).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{refused:?}");
+    }
+    assert_eq!(count("SELECT COUNT(*) FROM hsds_service").await, services);
+
+    // A new service, a phone of it and the place it is offered at.
+    let response = post(
+        "records",
+        &[
+            ("kind", "service"),
+            ("value/name", "Night intake line"),
+            ("value/status", "active"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{editor}?added=service").as_str()
+    );
+    let new: String =
+        sqlx::query_scalar("SELECT id FROM hsds_service WHERE name = 'Night intake line'")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    let link = format!("service_id/{new}");
+    for fields in [
+        vec![
+            ("kind", "phone"),
+            ("link", link.as_str()),
+            ("value/number", "415-555-0100"),
+        ],
+        vec![
+            ("kind", "service_at_location"),
+            ("link/service_id", new.as_str()),
+            ("link/location_id", LEGAL_LOCATION),
+        ],
+    ] {
+        let response = post("records", &fields).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{fields:?}");
+    }
+    let (status, service) = app.get_json(&format!("/hsds/services/{new}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(service["organization"]["id"], LEGAL_ORG, "{service}");
+    assert_eq!(service["phones"][0]["number"], "415-555-0100", "{service}");
+    assert_eq!(
+        service["service_at_locations"][0]["location"]["id"], LEGAL_LOCATION,
+        "{service}"
+    );
+    assert_eq!(service["metadata"][0]["last_action_type"], "create");
+    found_within(&app, "/hsds/services?search=night%20intake", &new).await;
+    let page = app
+        .get_as(&curator, &format!("{editor}?added=phone"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Added the phone."), "{page}");
+
+    // A confidential location's new address is sealed; the public sees no street.
+    let response = post(
+        "records",
+        &[("kind", "location"), ("value/location_type", "redacted")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let shelter: String = sqlx::query_scalar(
+        "SELECT id FROM hsds_location WHERE organization_id = $1 AND location_type = 'redacted'",
+    )
+    .bind(LEGAL_ORG)
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    let link = format!("location_id/{shelter}");
+    let response = post(
+        "records",
+        &[
+            ("kind", "address"),
+            ("link", link.as_str()),
+            ("value/address_1", "77 Hidden Lane"),
+            ("value/city", "Oakland"),
+            ("value/state_province", "CA"),
+            ("value/postal_code", "94607"),
+            ("value/country", "US"),
+            ("value/address_type", "physical"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let street: String =
+        sqlx::query_scalar("SELECT address_1 FROM hsds_address WHERE location_id = $1")
+            .bind(&shelter)
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert!(
+        street.starts_with("v1:") && !street.contains("Hidden"),
+        "{street}"
+    );
+
+    // Deleting shows what goes with the record first and changes nothing.
+    let record = format!("service/{new}");
+    let response = post("delete", &[("record", record.as_str())])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Delete service · Night intake line?")
+            && page.contains("phone · 415-555-0100")
+            && page.contains("service at location"),
+        "{page}"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM hsds_service").await,
+        services + 1
+    );
+    let response = post("delete", &[("record", record.as_str()), ("confirm", "yes")])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{editor}?deleted=3").as_str()
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM hsds_service").await, services);
+    let (status, _) = app.get_json(&format!("/hsds/services/{new}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM hsds_phone WHERE number = '415-555-0100'").await,
+        0
+    );
+    let remaining: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM hsds_service_at_location WHERE service_id = $1")
+            .bind(&new)
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(remaining, 0);
+    // The search forgets it within a second or so.
+    let start = std::time::Instant::now();
+    loop {
+        let (_, page) = app.get_json("/hsds/services?search=night%20intake").await;
+        if !page.to_string().contains(&new) {
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let page = app
+        .get_as(&curator, &format!("{editor}?deleted=3"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Deleted 3 records.")
+            && page.contains("Night intake line (")
+            && page.contains("delete"),
+        "the history names what went: {page}"
+    );
+    // The organization is delisted, not deleted; records of other listings are not here.
+    for record in [
+        format!("organization/{LEGAL_ORG}"),
+        format!("service/{SHELTER_SERVICE}"),
+    ] {
+        let response = post("delete", &[("record", record.as_str()), ("confirm", "yes")])
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{record}");
+    }
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_events WHERE action LIKE 'directory.listing.%' ORDER BY seq",
+    )
+    .fetch_all(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "directory.listing.add")
+            .count(),
+        5
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "directory.listing.delete")
+            .count(),
+        1
+    );
+
+    // Making a location confidential in the editor seals its street and coarsens it.
+    let stored_street = || async {
+        sqlx::query_scalar::<_, String>("SELECT address_1 FROM hsds_address WHERE id = $1")
+            .bind(LEGAL_ADDRESS)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let location_type = format!("location/{LEGAL_LOCATION}/location_type");
+    let response = post("edit", &[(location_type.as_str(), "redacted")])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let street = stored_street().await;
+    assert!(street.starts_with("v1:"), "{street}");
+    let (_, location) = app
+        .get_json(&format!("/hsds/services/{LEGAL_SERVICE}"))
+        .await;
+    let text = location.to_string();
+    assert!(
+        !text.contains("500 Market") && !text.contains("37.7897"),
+        "{text}"
+    );
+    // And public again, the street comes back.
+    let response = post("edit", &[(location_type.as_str(), "physical")])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let street = stored_street().await;
+    assert_eq!(street, "500 Market St");
     app.shutdown().await;
 }
 

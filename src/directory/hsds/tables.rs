@@ -43,7 +43,7 @@ pub struct Field {
     pub allowed: Option<Vec<String>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Reference {
     pub column: String,
     pub table: String,
