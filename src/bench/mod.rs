@@ -2,7 +2,7 @@
 //! directory, side by side with SQLite FTS5 + R*Tree. It prints figures; it asserts
 //! nothing (see docs/benchmarks.md for the figures and the command that made them).
 
-pub(crate) mod generate;
+pub mod generate;
 mod postgres_peer;
 mod sqlite_peer;
 

@@ -273,6 +273,9 @@ pub fn coarsen(degrees: f64) -> f64 {
     (degrees * 10.0).round() / 10.0
 }
 
+/// Rows of one table from which building its link indexes after loading it pays.
+const BULK_ROWS: usize = 10_000;
+
 async fn write(
     db: &Db,
     data: &Dataset,
@@ -292,10 +295,18 @@ async fn write(
                 // In id order each insert into the id index lands beside the last.
                 rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
                 let rows: Vec<&Cells> = rows.into_iter().map(|(_, c)| c).collect();
+                let aside = if rows.len() >= BULK_ROWS {
+                    Some(store::set_indexes_aside(tx, table).await?)
+                } else {
+                    None
+                };
                 for chunk in rows.chunks(5_000) {
                     store::upsert(tx, table, chunk).await?;
                     done += chunk.len() as u64;
                     progress(done, total);
+                }
+                if let Some(aside) = aside {
+                    store::restore_indexes(tx, aside).await?;
                 }
                 tracing::debug!(table = table.name.as_str(), "import: table written");
             }

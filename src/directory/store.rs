@@ -74,7 +74,13 @@ pub async fn upsert(
         for cells in chunk {
             for (field, cell) in table.fields.iter().zip(cells.iter()) {
                 query = match field.kind {
-                    Kind::Number => query.bind(cell.as_ref().and_then(Cell::as_number)),
+                    Kind::Number => match cell.as_ref().and_then(Cell::as_number) {
+                        Some(number) => query.bind(number),
+                        // sqlx 0.9's Any driver sends a NULL f64 to PostgreSQL as a
+                        // float4 and a NULL f32 as a float8: a statement prepared with
+                        // a NULL f64 then refuses the numbers of the next rows.
+                        None => query.bind(None::<f32>),
+                    },
                     _ => query.bind(cell.as_ref().and_then(Cell::as_text)),
                 };
             }
@@ -82,6 +88,62 @@ pub async fn upsert(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// A table's link indexes (not its primary key) as they were created, to build again.
+pub struct SetAside(Vec<String>);
+
+/// Drops `table`'s link indexes for a bulk load when it is empty and on SQLite, to
+/// build each in one sorted pass afterwards ([`restore_indexes`]) instead of inserting
+/// a million random link ids one by one. Inside the import's transaction, so a failed
+/// import leaves them as they were. Not on PostgreSQL, where dropping an index locks
+/// the table against the readers that keep serving during an import.
+pub async fn set_indexes_aside(
+    conn: &mut AnyConnection,
+    table: &Table,
+) -> Result<SetAside, sqlx::Error> {
+    if Backend::of(conn) != Backend::Sqlite {
+        return Ok(SetAside(Vec::new()));
+    }
+    let name = table.sql_name();
+    let empty = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM {name} LIMIT 1)"
+    )))
+    .fetch_one(&mut *conn)
+    .await?
+        == 0;
+    if !empty {
+        return Ok(SetAside(Vec::new()));
+    }
+    // `sql` is NULL for the primary key's own index, which the upsert needs.
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL",
+    )
+    .bind(&name)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (index, _) in &indexes {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX \"{index}\"")))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(SetAside(indexes.into_iter().map(|(_, sql)| sql).collect()))
+}
+
+/// Builds again the indexes [`set_indexes_aside`] dropped. SQLite sorts in memory up
+/// to the page cache's size: with the bulk cache that came on top of the package the
+/// import holds, so the sort gets the default and spills the rest to a file.
+pub async fn restore_indexes(conn: &mut AnyConnection, aside: SetAside) -> Result<(), sqlx::Error> {
+    if aside.0.is_empty() {
+        return Ok(());
+    }
+    page_cache(conn, DEFAULT_CACHE_KIB).await?;
+    for sql in aside.0 {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await?;
+    }
+    page_cache(conn, BULK_CACHE_KIB).await
 }
 
 /// SQLite's page cache for a bulk write. With the default 2 MiB, inserting into the

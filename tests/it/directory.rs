@@ -1369,6 +1369,52 @@ async fn curators_edit_every_field_and_each_change_is_kept(backend: Backend) {
 }
 
 crate::on_both_databases! {
+    a_bulk_import_into_an_empty_directory_keeps_every_index;
+}
+
+/// A large import into empty tables builds their link indexes after loading them
+/// (SQLite): every index is there afterwards. On PostgreSQL it is the import that
+/// needs several statements per table, with empty and filled numbers mixed (sqlx's
+/// NULL typing once refused it).
+async fn a_bulk_import_into_an_empty_directory_keeps_every_index(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let indexes = || async {
+        let sql = match backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'hsds_%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND tablename LIKE 'hsds_%' ORDER BY indexname"
+            }
+        };
+        sqlx::query_scalar::<_, String>(sql)
+            .fetch_all(app.db.reader())
+            .await
+            .unwrap()
+    };
+    let before = indexes().await;
+    assert!(
+        before.iter().any(|i| i == "hsds_attribute_link_id"),
+        "{before:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    atip::bench::generate::write(dir.path(), 6_000, 7).unwrap();
+    let report = import(&app, dir.path()).await;
+    let attributes = report
+        .written
+        .iter()
+        .find(|(t, _)| *t == "attribute")
+        .map_or(0, |(_, n)| *n);
+    assert!(attributes >= 10_000, "the bulk path is taken: {report:?}");
+    assert_eq!(indexes().await, before);
+    // Importing again (tables no longer empty) updates in place.
+    let again = import(&app, dir.path()).await;
+    assert_eq!(again.written, report.written);
+    assert_eq!(indexes().await, before);
+    app.shutdown().await;
+}
+
+crate::on_both_databases! {
     curators_add_and_delete_records_of_a_listing;
 }
 
