@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod directory;
+pub mod hotline;
 pub mod kernel;
 pub mod library;
 pub mod ops;

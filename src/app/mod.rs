@@ -25,4 +25,5 @@ pub struct AppState {
     pub search: std::sync::Arc<crate::directory::search::Search>,
     pub vetting: crate::directory::model::Vetting,
     pub library: Arc<crate::library::Library>,
+    pub text_line: Arc<crate::hotline::sms::TextLine>,
 }

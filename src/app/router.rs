@@ -22,7 +22,7 @@ use crate::kernel::web::context::{self, SiteInfo};
 use crate::kernel::web::limit::{self, PublicFormLimit};
 use crate::kernel::web::{assets, error, metrics, security};
 use crate::library::Library;
-use crate::{accounts, admin, apidocs, directory, library, ops, orgs, site};
+use crate::{accounts, admin, apidocs, directory, hotline, library, ops, orgs, site};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -48,6 +48,8 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(orgs::routes::list))
         .routes(routes!(orgs::routes::get))
         .routes(routes!(accounts::routes::me))
+        .routes(routes!(hotline::routes::create_contact))
+        .routes(routes!(hotline::routes::contact))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))
@@ -67,13 +69,14 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .split_for_parts()
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Limits {
     pub max_body_bytes: usize,
     pub sign_in_per_ip_per_minute: u32,
     pub vetting: crate::directory::model::Vetting,
     /// The library's uploads alone may be this large.
     pub max_upload_bytes: usize,
+    pub text_line: crate::hotline::sms::TextLine,
 }
 
 pub fn build(
@@ -101,12 +104,14 @@ pub fn build(
         search,
         vetting: limits.vetting,
         library,
+        text_line: Arc::new(limits.text_line),
     };
     // Uploads get their own body limit; everything else keeps the small one.
     let uploads = library_uploads(limits.max_upload_bytes);
     Router::new()
         .merge(api)
         .route("/", get(site::routes::home))
+        .route("/webhooks/twilio/sms", post(hotline::routes::sms_webhook))
         .route(
             "/sign-in",
             get(accounts::routes::sign_in_form).post(accounts::routes::sign_in),

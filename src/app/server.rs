@@ -126,8 +126,8 @@ impl Application {
     ) -> Self {
         let site = SiteInfo {
             quick_exit_url: config.quick_exit_url.clone(),
-            hotline_phone: config.hotline_phone.clone(),
-            hotline_sms: config.hotline_sms.clone(),
+            hotline_phone: config.hotline_number.clone(),
+            hotline_sms: config.text_line.clone(),
             demo: config.demo,
         };
         let sessions = SessionPolicy {
@@ -149,6 +149,11 @@ impl Application {
                     sign_in_per_ip_per_minute: config.sign_in_per_ip_per_minute,
                     vetting: vetting(config),
                     max_upload_bytes: config.library_max_upload_bytes,
+                    text_line: crate::hotline::sms::TextLine {
+                        auth_token: config.twilio_auth_token.clone(),
+                        public_base_url: config.public_url(),
+                        hotline_number: config.hotline_number.clone(),
+                    },
                 },
             ),
             crypto,

@@ -39,6 +39,10 @@ pub enum Action {
     CurateLibrary,
     /// Read an organization's on-call staff and their phone numbers.
     ReadOnCallContacts,
+    /// Record hotline contacts (calls, texts, chats) and the cases they open.
+    TakeHotlineContacts,
+    /// Read hotline contacts and cases, narratives and callers' numbers included.
+    ReadHotlineRecords,
 }
 
 impl Action {
@@ -66,6 +70,8 @@ impl Action {
             Self::NoteListing => "note-listing",
             Self::CurateLibrary => "curate-library",
             Self::ReadOnCallContacts => "read-on-call-contacts",
+            Self::TakeHotlineContacts => "take-hotline-contacts",
+            Self::ReadHotlineRecords => "read-hotline-records",
         }
     }
 
@@ -94,6 +100,8 @@ impl Action {
             Self::NoteListing => "note listing",
             Self::CurateLibrary => "curate library",
             Self::ReadOnCallContacts => "read on-call contacts",
+            Self::TakeHotlineContacts => "take hotline contacts",
+            Self::ReadHotlineRecords => "read hotline records",
         }
     }
 }
@@ -240,6 +248,10 @@ fn allows(role: Role, action: Action) -> bool {
         // A provider's own staff reach its on-call rota (others only by break-glass).
         Action::ReadOnCallContacts => {
             matches!(role, Role::ProviderAdmin | Role::ProviderCaseManager)
+        }
+        // The hotline's records are about people in danger: its own staff only.
+        Action::TakeHotlineContacts | Action::ReadHotlineRecords => {
+            matches!(role, Role::HotlineAdvocate | Role::HotlineSupervisor)
         }
         Action::ReadConfidentialAddress | Action::NoteListing => matches!(
             role,
@@ -436,6 +448,19 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     rule("GET", "/account", Policy::Requires(Action::UseOwnAccount)),
     rule("GET", "/api/v1/me", Policy::Requires(Action::UseOwnAccount)),
+    rule(
+        "POST",
+        "/api/v1/hotline/contacts",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/contacts/{id}",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    // Twilio signs every webhook with the account's auth token; the handler refuses
+    // anything unsigned or wrongly signed (403).
+    rule("POST", "/webhooks/twilio/sms", Policy::Public),
     rule("GET", "/admin/users", Policy::Requires(Action::ManageUsers)),
     rule(
         "POST",

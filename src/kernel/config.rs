@@ -34,8 +34,8 @@ pub struct Config {
     /// Where the quick-exit button sends a visitor: a neutral site.
     pub quick_exit_url: String,
     /// Hotline numbers printed in every page footer.
-    pub hotline_phone: String,
-    pub hotline_sms: String,
+    pub hotline_number: String,
+    pub text_line: String,
     /// Mark cookies `Secure` (and name the session cookie `__Host-…`). Turn off only
     /// for plain-http localhost: atip refuses to start otherwise.
     pub secure_cookies: bool,
@@ -68,10 +68,18 @@ pub struct Config {
     pub smtp_url_file: Option<PathBuf>,
     /// The address people use to reach this server, for links in mail
     /// (default: http:// and `addr`).
-    pub public_url: Option<String>,
+    pub public_base_url: Option<String>,
     /// The largest file a curator may upload to the library (all other requests
     /// keep `max_body_bytes`).
     pub library_max_upload_bytes: usize,
+    /// Twilio (or a compatible service) for the hotline's text line: the account's auth
+    /// token checks every webhook's signature (no token: every webhook is refused).
+    /// Also `twilio_auth_token_file`.
+    pub twilio_auth_token: Option<Secret>,
+    pub twilio_auth_token_file: Option<PathBuf>,
+    pub twilio_account_sid: Option<String>,
+    /// The REST API advocates' replies go to.
+    pub twilio_api_base: String,
     /// Set by `atip demo`, never by configuration: every page then says it is a demo.
     #[serde(skip)]
     pub demo: bool,
@@ -97,8 +105,8 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             shutdown_grace_secs: 30,
             quick_exit_url: "https://www.google.com/".to_owned(),
-            hotline_phone: "1-888-373-7888".to_owned(),
-            hotline_sms: "233733".to_owned(),
+            hotline_number: "1-888-373-7888".to_owned(),
+            text_line: "233733".to_owned(),
             secure_cookies: true,
             session_idle_minutes: 15,
             session_absolute_hours: 12,
@@ -112,9 +120,34 @@ impl Default for Config {
             mail_from: "atip <no-reply@atip.localhost>".to_owned(),
             smtp_url: None,
             smtp_url_file: None,
-            public_url: None,
+            public_base_url: None,
+            twilio_auth_token: None,
+            twilio_auth_token_file: None,
+            twilio_account_sid: None,
+            twilio_api_base: "https://api.twilio.com".to_owned(),
             demo: false,
         }
+    }
+}
+
+/// A secret from the configuration (an API token): it never prints.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
     }
 }
 
@@ -129,8 +162,8 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "shutdown_grace_secs",
     "quick_exit_url",
-    "hotline_phone",
-    "hotline_sms",
+    "hotline_number",
+    "text_line",
     "secure_cookies",
     "session_idle_minutes",
     "session_absolute_hours",
@@ -144,7 +177,11 @@ const KEYS: &[&str] = &[
     "mail_from",
     "smtp_url",
     "smtp_url_file",
-    "public_url",
+    "public_base_url",
+    "twilio_auth_token",
+    "twilio_auth_token_file",
+    "twilio_account_sid",
+    "twilio_api_base",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.
@@ -225,6 +262,17 @@ impl Config {
             let url = DatabaseUrl::parse(&raw).map_err(|e| ConfigError::Invalid(e.to_string()))?;
             self.database_url = Some(url);
         }
+        if let Some(path) = self.twilio_auth_token_file.take() {
+            if self.twilio_auth_token.is_some() {
+                return Err(ConfigError::TwoSources("twilio_auth_token"));
+            }
+            let raw = std::fs::read_to_string(&path).map_err(|cause| ConfigError::SecretFile {
+                key: "twilio_auth_token_file",
+                path: path.clone(),
+                cause,
+            })?;
+            self.twilio_auth_token = Some(Secret::new(raw.trim()));
+        }
         if let Some(path) = self.smtp_url_file.take() {
             if self.smtp_url.is_some() {
                 return Err(ConfigError::TwoSources("smtp_url"));
@@ -246,7 +294,7 @@ impl Config {
 
     /// The address of this server for links in mail.
     pub fn public_url(&self) -> String {
-        self.public_url
+        self.public_base_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.addr))
             .trim_end_matches('/')

@@ -357,6 +357,37 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
         ("POST", "/sign-in/mfa" | "/account/mfa" | "/sign-out") => {
             post_form(app, caller, path, &[("code", "000000")]).await
         }
+        ("POST", "/api/v1/hotline/contacts") => {
+            let mut request = app
+                .client
+                .post(app.url(path))
+                .header(
+                    "idempotency-key",
+                    format!("matrix-{}", caller.label.replace(' ', "-")),
+                )
+                .json(&serde_json::json!({
+                    "channel": "phone", "direction": "inbound",
+                    "started_at": "2026-11-29T03:12:00Z", "language": "en",
+                    "caller_type": "community-member", "reasons": ["tip"]
+                }));
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            request.send().await.unwrap().status()
+        }
+        // Unsigned, as anyone but Twilio would send it.
+        ("POST", "/webhooks/twilio/sms") => app
+            .client
+            .post(app.url(path))
+            .form(&[
+                ("MessageSid", "SM1"),
+                ("From", "+15555550100"),
+                ("Body", "hi"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status(),
         other => panic!("the matrix test does not know how to call {other:?}; teach it"),
     }
 }
@@ -416,6 +447,7 @@ fn expectation(
                 vec![StatusCode::UNAUTHORIZED]
             }
         }
+        Policy::Public if path == "/webhooks/twilio/sms" => vec![StatusCode::FORBIDDEN],
         Policy::Public => vec![StatusCode::OK],
         Policy::Requires(action) => match caller.role {
             None if is_api || method != "GET" => vec![StatusCode::UNAUTHORIZED],
@@ -452,6 +484,13 @@ fn expectation(
                     // A made-up code gets the form's own refusal.
                     authz::Decision::Allow if method == "POST" && path.ends_with("/mfa") => {
                         vec![StatusCode::UNAUTHORIZED]
+                    }
+                    authz::Decision::Allow if path == "/api/v1/hotline/contacts" => {
+                        vec![StatusCode::CREATED]
+                    }
+                    // The matrix asks for a contact that does not exist.
+                    authz::Decision::Allow if path == "/api/v1/hotline/contacts/{id}" => {
+                        vec![StatusCode::NOT_FOUND]
                     }
                     authz::Decision::Allow if path == "/directory/curate/{id}/delete" => {
                         vec![StatusCode::OK]

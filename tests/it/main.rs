@@ -21,6 +21,7 @@ mod authz;
 mod browser;
 mod cli;
 mod directory;
+mod hotline;
 mod individuals;
 mod jobs;
 mod library;

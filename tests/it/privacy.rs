@@ -115,6 +115,44 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     .await
     .unwrap();
 
+    // A hotline advocate records a call about the person, who later texts the line.
+    let advocate = atip::kernel::auth::Principal {
+        id,
+        roles: vec![Role::HotlineAdvocate],
+        ..curator.clone()
+    };
+    let call: atip::hotline::model::contact::ContactForm =
+        serde_json::from_value(serde_json::json!({
+            "channel": "phone", "direction": "inbound", "started_at": "2026-11-29T03:12:00Z",
+            "language": "en", "caller_type": "potential-victim", "reasons": ["crisis"],
+            "narrative": format!("{NAME} is kept at a farm"), "notes": format!("ask for {NAME}"),
+            "caller_phone": PHONE, "code_word": NAME, "new_case": "labor"
+        }))
+        .unwrap();
+    atip::hotline::service::record(
+        &app.db,
+        &app.crypto,
+        &advocate,
+        "privacy-key-1",
+        "hash",
+        call.parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let line = atip::hotline::sms::TextLine {
+        auth_token: None,
+        public_base_url: "https://hotline.example.org".into(),
+        hotline_number: "1-888-373-7888".into(),
+    };
+    let text = atip::hotline::sms::Inbound {
+        message_sid: "SMprivacy0000000000000000000000001".into(),
+        from: PHONE.into(),
+        body: format!("this is {NAME}, please help"),
+    };
+    atip::hotline::sms::receive(&app.db, &app.crypto, &line, &text)
+        .await
+        .unwrap();
+
     let needles = [NAME, "Marwick", PHONE_DIGITS];
     match backend {
         Backend::Sqlite => {
@@ -250,6 +288,8 @@ async fn a_known_name_and_phone_never_reach_the_logs() {
     let mut server = atip()
         .args(["serve", "--data-dir", "data", "--addr", "127.0.0.1:0"])
         .env("ATIP_SECURE_COOKIES", "false")
+        .env("ATIP_TWILIO_AUTH_TOKEN", "privacy-token")
+        .env("ATIP_PUBLIC_BASE_URL", "https://hotline.example.org")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log_file).unwrap())
         .spawn()
@@ -276,6 +316,26 @@ async fn a_known_name_and_phone_never_reach_the_logs() {
         page.text().await.unwrap().contains(NAME),
         "the person sees their own name"
     );
+    // The person texts the hotline from their number, naming themself.
+    let body = format!("this is {NAME}, call me at {PHONE}");
+    let text = [
+        ("MessageSid", "SMprivacylog000000000000000000001"),
+        ("From", PHONE),
+        ("Body", body.as_str()),
+    ];
+    let signature = crate::hotline::twilio_signature(
+        "privacy-token",
+        "https://hotline.example.org/webhooks/twilio/sms",
+        &text,
+    );
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/webhooks/twilio/sms"))
+        .header("x-twilio-signature", signature)
+        .form(&text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()

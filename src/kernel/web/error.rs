@@ -33,6 +33,9 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The request contradicts what is stored (an idempotency key reused for other data).
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -78,6 +81,7 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, BTreeMap::new()),
             Self::Forbidden => (StatusCode::FORBIDDEN, BTreeMap::new()),
             Self::NotFound => (StatusCode::NOT_FOUND, BTreeMap::new()),
+            Self::Conflict(_) => (StatusCode::CONFLICT, BTreeMap::new()),
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, BTreeMap::new())
@@ -114,6 +118,7 @@ fn code(status: StatusCode) -> &'static str {
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::FORBIDDEN => "forbidden",
         StatusCode::NOT_FOUND => "not_found",
+        StatusCode::CONFLICT => "conflict",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",

@@ -16,25 +16,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if !is_json {
-            return Err(ApiError::field(
-                "body",
-                "send JSON with Content-Type: application/json",
-            ));
-        }
+        require_json(request.headers())?;
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|_| ApiError::field("body", "the request body could not be read"))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de)
-            .map(ApiJson)
-            .map_err(|e| field_error(&e))
+        json(&bytes).map(ApiJson)
     }
+}
+
+/// Refuses a body not sent as JSON: a cross-site form cannot send that content type
+/// without the browser asking first, so a signed-in staff member's cookie cannot be
+/// used by another site to post.
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "body",
+            "send JSON with Content-Type: application/json",
+        ))
+    }
+}
+
+/// Parses a JSON body already read; a bad value is a 400 naming its field.
+pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| field_error(&e))
 }
 
 /// A query string, parsed into `T`; a bad value is a 400 naming its parameter.

@@ -1,0 +1,71 @@
+-- The hotline: contacts on every channel and the cases (situations) they are about.
+-- Columns marked "sealed" hold XChaCha20-Poly1305 ciphertext (kernel::crypto); those
+-- marked "blind index" a keyed hash that finds equal values without revealing them.
+
+-- One potential trafficking situation, over many contacts.
+CREATE TABLE hotline_cases (
+    id               TEXT PRIMARY KEY,
+    status           TEXT NOT NULL,
+    trafficking_type TEXT NOT NULL,
+    created_by       TEXT NOT NULL REFERENCES users (id),
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL
+);
+CREATE INDEX hotline_cases_status ON hotline_cases (status, updated_at);
+
+-- One interaction. The advocate's idempotency key makes a retried save one contact.
+CREATE TABLE hotline_contacts (
+    id                 TEXT PRIMARY KEY,
+    advocate_id        TEXT NOT NULL REFERENCES users (id),
+    idempotency_key    TEXT NOT NULL,
+    request_hash       TEXT NOT NULL,
+    case_id            TEXT REFERENCES hotline_cases (id),
+    channel            TEXT NOT NULL,
+    direction          TEXT NOT NULL,
+    started_at         BIGINT NOT NULL,
+    ended_at           BIGINT,
+    language           TEXT NOT NULL,
+    interpreter        BIGINT NOT NULL,
+    caller_type        TEXT NOT NULL,
+    caller_city        TEXT,
+    caller_state       TEXT,
+    heard_from         TEXT,
+    reasons            TEXT NOT NULL,
+    narrative          TEXT,    -- sealed
+    notes              TEXT,    -- sealed
+    caller_phone       TEXT,    -- sealed
+    caller_phone_index TEXT,    -- blind index
+    safe_to_call       BIGINT,
+    voicemail_ok       BIGINT,
+    code_word          TEXT,    -- sealed
+    outcome            TEXT,
+    created_at         BIGINT NOT NULL,
+    UNIQUE (advocate_id, idempotency_key)
+);
+CREATE INDEX hotline_contacts_case ON hotline_contacts (case_id);
+CREATE INDEX hotline_contacts_phone ON hotline_contacts (caller_phone_index);
+CREATE INDEX hotline_contacts_started ON hotline_contacts (started_at);
+
+-- A text conversation with one sender.
+CREATE TABLE sms_threads (
+    id              TEXT PRIMARY KEY,
+    sender_index    TEXT NOT NULL UNIQUE,  -- blind index
+    sender          TEXT NOT NULL,         -- sealed
+    opted_out       BIGINT NOT NULL,
+    status          TEXT NOT NULL,
+    last_message_at BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX sms_threads_status ON sms_threads (status, last_message_at);
+
+-- Each text in and out. Twilio retries a webhook it had no answer to: its MessageSid
+-- makes the retry the same message.
+CREATE TABLE sms_messages (
+    id          TEXT PRIMARY KEY,
+    thread_id   TEXT NOT NULL REFERENCES sms_threads (id),
+    message_sid TEXT NOT NULL UNIQUE,
+    direction   TEXT NOT NULL,
+    body        TEXT NOT NULL,  -- sealed
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX sms_messages_thread ON sms_messages (thread_id, created_at);

@@ -1,0 +1,9 @@
+//! The 24/7 hotline: contacts on every channel, the cases they are about, and the
+//! text line's webhook.
+
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod sms;
+mod store;
+pub mod twilio;

@@ -1,0 +1,3 @@
+//! The hotline's rules, without I/O.
+
+pub mod contact;

@@ -1,0 +1,220 @@
+//! The text line: each text Twilio (or a compatible service) posts to the webhook is
+//! stored once in the sender's thread, sealed, and answered with TwiML.
+
+use scoped_futures::ScopedFutureExt as _;
+
+use super::model::contact::normalize_phone;
+use super::service::HotlineError;
+use super::store;
+use super::twilio::Keyword;
+use crate::kernel::config::Secret;
+use crate::kernel::crypto::{Crypto, Scope};
+use crate::kernel::db::Db;
+use crate::kernel::time::now_micros;
+
+/// The text line's settings.
+#[derive(Clone, Debug)]
+pub struct TextLine {
+    /// Twilio's auth token; without it every webhook is refused.
+    pub auth_token: Option<Secret>,
+    /// This server's address as Twilio calls it. Signatures are checked against it,
+    /// never against the request's Host header, which whoever sends the request picks.
+    pub public_base_url: String,
+    /// Given in the HELP answer.
+    pub hotline_number: String,
+}
+
+impl TextLine {
+    pub fn webhook_url(&self) -> String {
+        format!("{}/webhooks/twilio/sms", self.public_base_url)
+    }
+}
+
+/// A text as Twilio posts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inbound {
+    pub message_sid: String,
+    pub from: String,
+    pub body: String,
+}
+
+/// Longer than any text a carrier delivers (Twilio joins at most 1,600 characters).
+const BODY_MAX: usize = 10_000;
+
+impl Inbound {
+    /// The text, or the parameter that is missing or wrong.
+    pub fn parse(params: &[(String, String)]) -> Result<Self, (&'static str, &'static str)> {
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let message_sid = get("MessageSid")
+            .filter(|s| (2..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
+            .ok_or(("MessageSid", "is missing or not a message id"))?;
+        let from = get("From")
+            .filter(|f| normalize_phone(f).is_some())
+            .ok_or(("From", "is missing or not a phone number"))?;
+        let body = get("Body").unwrap_or_default();
+        if body.chars().count() > BODY_MAX {
+            return Err(("Body", "is longer than any text message"));
+        }
+        Ok(Self {
+            message_sid: message_sid.to_owned(),
+            from: from.to_owned(),
+            body: body.to_owned(),
+        })
+    }
+}
+
+/// What to text back, if anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Nothing,
+    Text(String),
+}
+
+/// Stores a text in its sender's thread (opening one for a new sender) unless its
+/// MessageSid is known already: Twilio retries a webhook whose answer it missed, and
+/// the retry must not make a second message or a second answer.
+pub async fn receive(
+    db: &Db,
+    crypto: &Crypto,
+    line: &TextLine,
+    text: &Inbound,
+) -> Result<Reply, HotlineError> {
+    let digits = normalize_phone(&text.from).unwrap_or_default();
+    let sender_index = crypto.blind_index("phone", &digits).await?;
+    let message_id = uuid::Uuid::now_v7().to_string();
+    let body = crypto
+        .seal(
+            Scope::System,
+            "sms_messages",
+            "body",
+            &message_id,
+            &text.body,
+        )
+        .await?;
+    let new_thread_id = uuid::Uuid::now_v7().to_string();
+    let sender = crypto
+        .seal(
+            Scope::System,
+            "sms_threads",
+            "sender",
+            &new_thread_id,
+            &text.from,
+        )
+        .await?;
+    let keyword = Keyword::of(&text.body);
+    let now = now_micros();
+    db.transaction(|tx| {
+        let (body, sender, sender_index, message_id, new_thread_id) =
+            (&body, &sender, &sender_index, &message_id, &new_thread_id);
+        async move {
+            if store::message_sid_known(tx, &text.message_sid).await? {
+                return Ok(Reply::Nothing);
+            }
+            let known = store::thread_by_sender(tx, sender_index).await?;
+            let first = known.is_none();
+            let thread_id = if let Some(thread) = known {
+                thread
+            } else {
+                store::insert_thread(tx, new_thread_id, sender_index, sender, now).await?;
+                new_thread_id.clone()
+            };
+            let opted_out = match keyword {
+                Some(Keyword::Stop) => Some(true),
+                Some(Keyword::Start) => Some(false),
+                _ => None,
+            };
+            store::touch_thread(tx, &thread_id, opted_out, now).await?;
+            store::insert_message(
+                tx,
+                message_id,
+                &thread_id,
+                &text.message_sid,
+                "inbound",
+                body,
+                now,
+            )
+            .await?;
+            Ok(match keyword {
+                Some(Keyword::Help) => Reply::Text(format!(
+                    "National Human Trafficking Hotline: text here any time, or call {}. An advocate will answer. In immediate danger, call 911. Text STOP to stop messages. / Línea Nacional contra la Trata: escriba aquí o llame al {}. En peligro inmediato, llame al 911.",
+                    line.hotline_number, line.hotline_number
+                )),
+                None if first => Reply::Text(
+                    "Thank you for reaching out. An advocate will reply here soon. In immediate danger, call 911. / Gracias por escribir. Un/a consejero/a le responderá pronto. En peligro inmediato, llame al 911.".to_owned(),
+                ),
+                // Twilio confirms STOP and START itself; later texts wait for an advocate.
+                Some(Keyword::Stop | Keyword::Start) | None => Reply::Nothing,
+            })
+        }
+        .scope_boxed()
+    })
+    .await
+}
+
+/// The TwiML answer to a webhook.
+pub fn twiml(reply: &Reply) -> String {
+    match reply {
+        Reply::Nothing => {
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#.to_owned()
+        }
+        Reply::Text(text) => format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>{}</Message></Response>"#,
+            escape_xml(text)
+        ),
+    }
+}
+
+fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_text_needs_a_message_id_and_a_sender() {
+        let good = params(&[
+            ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+            ("From", "+14155550100"),
+            ("Body", "help me"),
+        ]);
+        assert_eq!(Inbound::parse(&good).unwrap().body, "help me");
+        let no_sid = params(&[("From", "+14155550100"), ("Body", "x")]);
+        assert_eq!(Inbound::parse(&no_sid).unwrap_err().0, "MessageSid");
+        let bad_from = params(&[("MessageSid", "SM1"), ("From", "me"), ("Body", "x")]);
+        assert_eq!(Inbound::parse(&bad_from).unwrap_err().0, "From");
+        let long = "x".repeat(BODY_MAX + 1);
+        let too_long = params(&[
+            ("MessageSid", "SM1"),
+            ("From", "+14155550100"),
+            ("Body", &long),
+        ]);
+        assert_eq!(Inbound::parse(&too_long).unwrap_err().0, "Body");
+    }
+
+    #[test]
+    fn answers_are_escaped_twiml() {
+        assert_eq!(
+            twiml(&Reply::Text("a < b & c".into())),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>a &lt; b &amp; c</Message></Response>"#
+        );
+        assert!(twiml(&Reply::Nothing).ends_with("<Response></Response>"));
+    }
+}

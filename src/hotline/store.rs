@@ -1,0 +1,225 @@
+//! The hotline's SQL. Sealed columns arrive sealed; nothing here decides who may read.
+
+use sqlx::{AnyConnection, AnyPool, FromRow};
+
+/// A contact as stored (sealed columns still sealed).
+#[derive(Clone, Debug, FromRow)]
+pub struct ContactRow {
+    pub id: String,
+    pub advocate_id: String,
+    pub idempotency_key: String,
+    pub request_hash: String,
+    pub case_id: Option<String>,
+    pub channel: String,
+    pub direction: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub language: String,
+    pub interpreter: i64,
+    pub caller_type: String,
+    pub caller_city: Option<String>,
+    pub caller_state: Option<String>,
+    pub heard_from: Option<String>,
+    pub reasons: String,
+    pub narrative: Option<String>,
+    pub notes: Option<String>,
+    pub caller_phone: Option<String>,
+    pub caller_phone_index: Option<String>,
+    pub safe_to_call: Option<i64>,
+    pub voicemail_ok: Option<i64>,
+    pub code_word: Option<String>,
+    pub outcome: Option<String>,
+    pub created_at: i64,
+}
+
+const CONTACT_COLUMNS: &str = "id, advocate_id, idempotency_key, request_hash, case_id, channel, direction, started_at, ended_at, language, interpreter, caller_type, caller_city, caller_state, heard_from, reasons, narrative, notes, caller_phone, caller_phone_index, safe_to_call, voicemail_ok, code_word, outcome, created_at";
+
+/// The contact an advocate already saved with this idempotency key.
+pub async fn contact_by_key(
+    conn: &mut AnyConnection,
+    advocate_id: &str,
+    key: &str,
+) -> Result<Option<ContactRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS} FROM hotline_contacts WHERE advocate_id = $1 AND idempotency_key = $2"
+    )))
+    .bind(advocate_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn contact(pool: &AnyPool, id: &str) -> Result<Option<ContactRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CONTACT_COLUMNS} FROM hotline_contacts WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert_contact(conn: &mut AnyConnection, row: &ContactRow) -> Result<(), sqlx::Error> {
+    let marks: Vec<String> = (1..=25).map(|i| format!("${i}")).collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO hotline_contacts ({CONTACT_COLUMNS}) VALUES ({})",
+        marks.join(", ")
+    )))
+    .bind(&row.id)
+    .bind(&row.advocate_id)
+    .bind(&row.idempotency_key)
+    .bind(&row.request_hash)
+    .bind(&row.case_id)
+    .bind(&row.channel)
+    .bind(&row.direction)
+    .bind(row.started_at)
+    .bind(row.ended_at)
+    .bind(&row.language)
+    .bind(row.interpreter)
+    .bind(&row.caller_type)
+    .bind(&row.caller_city)
+    .bind(&row.caller_state)
+    .bind(&row.heard_from)
+    .bind(&row.reasons)
+    .bind(&row.narrative)
+    .bind(&row.notes)
+    .bind(&row.caller_phone)
+    .bind(&row.caller_phone_index)
+    .bind(row.safe_to_call)
+    .bind(row.voicemail_ok)
+    .bind(&row.code_word)
+    .bind(&row.outcome)
+    .bind(row.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn case_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM hotline_cases WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn insert_case(
+    conn: &mut AnyConnection,
+    id: &str,
+    trafficking_type: &str,
+    created_by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_cases (id, status, trafficking_type, created_by, created_at, updated_at) \
+         VALUES ($1, 'open', $2, $3, $4, $4)",
+    )
+    .bind(id)
+    .bind(trafficking_type)
+    .bind(created_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Cases of earlier contacts from the same number (by its blind index), newest first.
+pub async fn cases_of_phone(
+    pool: &AnyPool,
+    phone_index: &str,
+    except_contact: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT case_id, MAX(started_at) FROM hotline_contacts \
+         WHERE caller_phone_index = $1 AND case_id IS NOT NULL AND id <> $2 \
+         GROUP BY case_id ORDER BY MAX(started_at) DESC LIMIT 20",
+    )
+    .bind(phone_index)
+    .bind(except_contact)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}
+
+/// The thread of a sender (by the blind index of their number).
+pub async fn thread_by_sender(
+    conn: &mut AnyConnection,
+    sender_index: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM sms_threads WHERE sender_index = $1")
+        .bind(sender_index)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn insert_thread(
+    conn: &mut AnyConnection,
+    id: &str,
+    sender_index: &str,
+    sender_sealed: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sms_threads (id, sender_index, sender, opted_out, status, last_message_at, created_at) \
+         VALUES ($1, $2, $3, 0, 'open', $4, $4)",
+    )
+    .bind(id)
+    .bind(sender_index)
+    .bind(sender_sealed)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a text that came in; the thread opens again and `opted_out` follows
+/// STOP and START (`None` leaves it).
+pub async fn touch_thread(
+    conn: &mut AnyConnection,
+    id: &str,
+    opted_out: Option<bool>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sms_threads SET status = 'open', last_message_at = $2, \
+         opted_out = COALESCE($3, opted_out) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(opted_out.map(i64::from))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn message_sid_known(conn: &mut AnyConnection, sid: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT id FROM sms_messages WHERE message_sid = $1")
+            .bind(sid)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+pub async fn insert_message(
+    conn: &mut AnyConnection,
+    id: &str,
+    thread_id: &str,
+    message_sid: &str,
+    direction: &str,
+    body_sealed: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sms_messages (id, thread_id, message_sid, direction, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(thread_id)
+    .bind(message_sid)
+    .bind(direction)
+    .bind(body_sealed)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! The hotline: contacts recorded once per idempotency key, repeat callers matched,
+//! and the text line's webhook (signatures checked independently of the code under test).
+
+use base64::Engine as _;
+use hmac::{KeyInit as _, Mac as _};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, Session, TestApp};
+use crate::on_both_databases;
+use atip::kernel::auth::Role;
+
+on_both_databases! {
+    a_contact_is_recorded_once_however_often_it_is_sent;
+    the_text_line_takes_only_signed_texts_and_each_once;
+}
+
+fn call(phone: &str) -> Value {
+    json!({
+        "channel": "phone",
+        "direction": "inbound",
+        "started_at": "2026-11-29T03:12:00Z",
+        "ended_at": "2026-11-29T03:40:00Z",
+        "language": "es",
+        "interpreter": false,
+        "caller_type": "potential-victim",
+        "caller_city": "Fresno",
+        "caller_state": "CA",
+        "heard_from": "radio",
+        "reasons": ["crisis", "referral-request"],
+        "narrative": "Works in the fields, papers kept by the crew leader",
+        "caller_phone": phone,
+        "safe_to_call": true,
+        "voicemail_ok": false,
+        "code_word": "tortillas",
+        "outcome": "referral-made",
+        "new_case": "labor"
+    })
+}
+
+async fn post_contact(
+    app: &TestApp,
+    who: &Session,
+    key: Option<&str>,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/hotline/contacts"))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap()
+}
+
+async fn a_contact_is_recorded_once_however_often_it_is_sent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let body = call("+1 (559) 555-0142");
+
+    let (status, error) = post_contact(&app, &advocate, None, &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(
+        error["error"]["fields"]["Idempotency-Key"].is_string(),
+        "{error}"
+    );
+
+    let key = "0b6d5e2c-6f7a-4b8e-9c1d-2e3f4a5b6c7d";
+    let (status, first) = post_contact(&app, &advocate, Some(key), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["replayed"], false);
+    let case = first["case_id"].as_str().unwrap().to_owned();
+    // A double click, and a retry after a lost answer: the same contact, nothing new.
+    let (a, b) = tokio::join!(
+        post_contact(&app, &advocate, Some(key), &body),
+        post_contact(&app, &advocate, Some(key), &body)
+    );
+    for (status, again) in [a, b] {
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["id"], first["id"]);
+        assert_eq!(again["replayed"], true);
+    }
+    // Two first saves at the same moment with a new key: still one contact.
+    let twin = "7f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+    let (a, b) = tokio::join!(
+        post_contact(&app, &advocate, Some(twin), &body),
+        post_contact(&app, &advocate, Some(twin), &body)
+    );
+    assert_eq!(a.1["id"], b.1["id"], "{} {}", a.1, b.1);
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_contacts").await,
+        2
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM hotline_cases").await, 2);
+    // The key of one contact cannot carry another.
+    let mut other = body.clone();
+    other["narrative"] = json!("A different call");
+    let (status, error) = post_contact(&app, &advocate, Some(key), &other).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+
+    // A form post (what another site could make a browser send) is refused.
+    let response = app
+        .client
+        .post(app.url("/api/v1/hotline/contacts"))
+        .header("cookie", &advocate.cookie)
+        .header("idempotency-key", "cross-site-key-1")
+        .header("content-type", "text/plain")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // Bad input is named; nothing is stored.
+    let mut bad = body.clone();
+    bad["language"] = json!("Spanish");
+    bad["caller_type"] = json!("alien");
+    let (status, error) = post_contact(&app, &advocate, Some("bad-input-key-1"), &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(
+        error["error"]["fields"]["caller_type"].is_string(),
+        "{error}"
+    );
+    bad["caller_type"] = json!("community-member");
+    let (status, error) = post_contact(&app, &advocate, Some("bad-input-key-2"), &bad).await;
+    assert!(
+        error["error"]["fields"]["language"].is_string(),
+        "{status} {error}"
+    );
+    let mut unknown_case = body.clone();
+    unknown_case["new_case"] = Value::Null;
+    unknown_case["case_id"] = json!("018f0000-0000-7000-8000-000000000000");
+    let (status, error) =
+        post_contact(&app, &advocate, Some("bad-case-key-1"), &unknown_case).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"]["fields"]["case_id"].is_string(), "{error}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_contacts").await,
+        2
+    );
+
+    // The same caller again, the number written differently: the earlier case is offered.
+    let mut again = call("559.555.0142");
+    again["new_case"] = Value::Null;
+    let (status, repeat) = post_contact(&app, &advocate, Some("repeat-caller-key"), &again).await;
+    assert_eq!(status, StatusCode::CREATED, "{repeat}");
+    let related: Vec<&str> = repeat["related_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(related.contains(&case.as_str()), "{repeat}");
+
+    // Staff read it back, opened; the reading is audited; others may not.
+    let id = first["id"].as_str().unwrap();
+    let response = app
+        .get_as(&advocate, &format!("/api/v1/hotline/contacts/{id}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let contact: Value = response.json().await.unwrap();
+    assert_eq!(
+        contact["narrative"],
+        "Works in the fields, papers kept by the crew leader"
+    );
+    assert_eq!(contact["caller_phone"], "+1 (559) 555-0142");
+    assert_eq!(contact["reasons"], json!(["crisis", "referral-request"]));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'hotline.contact.read'"
+        )
+        .await,
+        1
+    );
+    let analyst = app.signed_in(Role::Analyst, None).await;
+    let (status, _) = post_contact(&app, &analyst, Some("analyst-key-123"), &body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let response = app
+        .get_as(&analyst, &format!("/api/v1/hotline/contacts/{id}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    app.shutdown().await;
+}
+
+const TOKEN: &str = "test-auth-token-0f3a";
+const BASE: &str = "https://hotline.example.org";
+
+/// Twilio's signature, computed here from its documented recipe: HMAC-SHA1 with the
+/// auth token over the URL followed by each parameter's name and value, sorted by name.
+pub fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
+    let mut sorted = params.to_vec();
+    sorted.sort_unstable();
+    let mut data = url.to_owned();
+    for (k, v) in sorted {
+        data.push_str(k);
+        data.push_str(v);
+    }
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(token.as_bytes()).unwrap();
+    mac.update(data.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+async fn text(
+    app: &TestApp,
+    signature: Option<&str>,
+    params: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut request = app
+        .client
+        .post(app.url("/webhooks/twilio/sms"))
+        .form(params);
+    if let Some(signature) = signature {
+        request = request.header("x-twilio-signature", signature);
+    }
+    let response = request.send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn signed(app: &TestApp, params: &[(&str, &str)]) -> (StatusCode, String) {
+    let url = format!("{BASE}/webhooks/twilio/sms");
+    text(app, Some(&twilio_signature(TOKEN, &url, params)), params).await
+}
+
+async fn the_text_line_takes_only_signed_texts_and_each_once(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.twilio_auth_token = Some(atip::kernel::config::Secret::new(TOKEN));
+        config.public_base_url = Some(BASE.to_owned());
+    })
+    .await;
+    let first = [
+        ("MessageSid", "SM00000000000000000000000000000001"),
+        ("AccountSid", "AC00000000000000000000000000000001"),
+        ("From", "+15595550199"),
+        ("To", "+1233733"),
+        ("Body", "I need help, they took my passport"),
+    ];
+    // Unsigned, wrongly signed, signed for the address the request was sent to (its
+    // Host) rather than the configured one, or with another token: refused.
+    let own_url = app.url("/webhooks/twilio/sms");
+    for signature in [
+        None,
+        Some("bm90IGEgc2lnbmF0dXJl".to_owned()),
+        Some(twilio_signature(TOKEN, &own_url, &first)),
+        Some(twilio_signature(
+            "another-token",
+            &format!("{BASE}/webhooks/twilio/sms"),
+            &first,
+        )),
+    ] {
+        let (status, _) = text(&app, signature.as_deref(), &first).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    // A changed parameter breaks the signature.
+    let url = format!("{BASE}/webhooks/twilio/sms");
+    let mut forged = first;
+    forged[4] = ("Body", "something else");
+    let (status, _) = text(&app, Some(&twilio_signature(TOKEN, &url, &first)), &forged).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 0);
+
+    // Signed: stored, sealed, and the first text of a thread is answered.
+    let (status, twiml) = signed(&app, &first).await;
+    assert_eq!(status, StatusCode::OK, "{twiml}");
+    assert!(
+        twiml.contains("<Message>Thank you for reaching out"),
+        "{twiml}"
+    );
+    let body: String = sqlx::query_scalar("SELECT body FROM sms_messages")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert!(!body.contains("passport"), "texts are sealed");
+    // Twilio retries: the same MessageSid is the same message, answered with nothing.
+    let (status, twiml) = signed(&app, &first).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(twiml.ends_with("<Response></Response>"), "{twiml}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 1);
+    // A second text from the same sender joins the thread.
+    let mut second = first;
+    second[0] = ("MessageSid", "SM00000000000000000000000000000002");
+    second[4] = ("Body", "HELP");
+    let (_, twiml) = signed(&app, &second).await;
+    assert!(
+        twiml.contains("1-888-373-7888"),
+        "HELP gives the numbers: {twiml}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_threads").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 2);
+    // STOP and START.
+    let mut stop = first;
+    stop[0] = ("MessageSid", "SM00000000000000000000000000000003");
+    stop[4] = ("Body", " stop ");
+    let (status, twiml) = signed(&app, &stop).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!twiml.contains("<Message>"), "Twilio confirms STOP itself");
+    assert_eq!(count(&app, "SELECT opted_out FROM sms_threads").await, 1);
+    let mut start = first;
+    start[0] = ("MessageSid", "SM00000000000000000000000000000004");
+    start[4] = ("Body", "START");
+    signed(&app, &start).await;
+    assert_eq!(count(&app, "SELECT opted_out FROM sms_threads").await, 0);
+
+    // A signed request without a sender is a 400 naming it; a 10 MB body is refused
+    // before anything reads it.
+    let no_sender = [
+        ("MessageSid", "SM00000000000000000000000000000005"),
+        ("Body", "x"),
+    ];
+    let (status, error) = signed(&app, &no_sender).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error.contains("From"), "{error}");
+    let huge = "a".repeat(10 * 1024 * 1024);
+    let mut flood = first;
+    flood[0] = ("MessageSid", "SM00000000000000000000000000000006");
+    flood[4] = ("Body", &huge);
+    let (status, _) = signed(&app, &flood).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 4);
+    app.shutdown().await;
+
+    // Without an auth token configured, nothing is taken.
+    let app = TestApp::spawn(backend).await;
+    let (status, _) = signed(&app, &first).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.shutdown().await;
+}
