@@ -7,6 +7,8 @@ CREATE TABLE hotline_cases (
     id               TEXT PRIMARY KEY,
     status           TEXT NOT NULL,
     trafficking_type TEXT NOT NULL,
+    -- The level the latest screening suggested: none, low, moderate, high.
+    indicator_level  TEXT,
     created_by       TEXT NOT NULL REFERENCES users (id),
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL
@@ -69,3 +71,46 @@ CREATE TABLE sms_messages (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX sms_messages_thread ON sms_messages (thread_id, created_at);
+
+-- A screening: the answers to one version of the questionnaire (sealed, as JSON) and
+-- what its rules suggested. The advocate's determination is the case's.
+CREATE TABLE hotline_screenings (
+    id              TEXT PRIMARY KEY,
+    case_id         TEXT NOT NULL REFERENCES hotline_cases (id),
+    version         BIGINT NOT NULL,
+    answers         TEXT NOT NULL,  -- sealed
+    suggested_level TEXT NOT NULL,
+    suggested_type  TEXT NOT NULL,
+    created_by      TEXT NOT NULL REFERENCES users (id),
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX hotline_screenings_case ON hotline_screenings (case_id, created_at);
+
+-- A case that reached high indicators or involves a minor alerts the supervisors on
+-- duty until one of them acknowledges it.
+CREATE TABLE hotline_alerts (
+    id              TEXT PRIMARY KEY,
+    case_id         TEXT NOT NULL REFERENCES hotline_cases (id),
+    kind            TEXT NOT NULL,
+    raised_at       BIGINT NOT NULL,
+    acknowledged_by TEXT REFERENCES users (id),
+    acknowledged_at BIGINT,
+    UNIQUE (case_id, kind)
+);
+CREATE INDEX hotline_alerts_open ON hotline_alerts (acknowledged_at, raised_at);
+
+-- A report to law enforcement or child welfare: only the fields the consent rule let
+-- through (sealed, as JSON), on what basis, and the reason when it went without consent.
+CREATE TABLE hotline_reports (
+    id              TEXT PRIMARY KEY,
+    case_id         TEXT NOT NULL REFERENCES hotline_cases (id),
+    agency          TEXT NOT NULL,
+    agency_name     TEXT NOT NULL,
+    method          TEXT NOT NULL,
+    basis           TEXT NOT NULL,
+    override_reason TEXT,  -- sealed
+    document        TEXT NOT NULL,  -- sealed
+    created_by      TEXT NOT NULL REFERENCES users (id),
+    created_at      BIGINT NOT NULL
+);
+CREATE INDEX hotline_reports_case ON hotline_reports (case_id, created_at);

@@ -124,3 +124,293 @@ pub async fn sms_webhook(
     )
         .into_response())
 }
+
+/// A screening as sent: each question's answer (`yes`, `no`, `unknown`, `declined`) by
+/// its id in the shipped questionnaire.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningRequest {
+    pub answers: std::collections::BTreeMap<String, String>,
+    /// The language of the reasons in the answer: `en` (default) or `es`.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+impl From<super::model::screening::AnswersError> for ApiError {
+    fn from(e: super::model::screening::AnswersError) -> Self {
+        use super::model::screening::AnswersError as E;
+        let fields = match &e {
+            E::UnknownItem { field, .. } | E::BadValue { field } | E::Repeated { field } => {
+                vec![(field.clone(), e.to_string())]
+            }
+            E::Contradictory(conflicts) => conflicts
+                .iter()
+                .flat_map(|c| c.fields.iter().map(|f| (f.clone(), c.text.en.clone())))
+                .collect(),
+        };
+        Self::BadRequest {
+            message: e.to_string(),
+            fields: fields.into_iter().collect(),
+        }
+    }
+}
+
+/// Screen a case with the indicator questionnaire. The answer suggests an indicator
+/// level and a type with every rule that fired (the advocate decides); a case reaching
+/// high indicators, or involving a minor, alerts the supervisors on duty.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/cases/{id}/screenings",
+    tag = "hotline",
+    request_body = ScreeningRequest,
+    params(("id" = String, Path, description = "The case's id")),
+    responses(
+        (status = 201, description = "Stored, with what the rules suggest", body = super::cases::Screened),
+        (status = 400, description = "An answer is not valid, or answers contradict each other (each field named)", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No case has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn screen(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<super::cases::Screened>), ApiError> {
+    use super::model::screening::{self, Answers};
+    require_json(&headers)?;
+    let request: ScreeningRequest = json(&body)?;
+    let lang = match request.language.as_deref() {
+        None | Some("en") => crate::kernel::i18n::Lang::En,
+        Some("es") => crate::kernel::i18n::Lang::Es,
+        Some(_) => return Err(ApiError::field("language", "en or es")),
+    };
+    let pairs: Vec<(String, String)> = request
+        .answers
+        .into_iter()
+        .map(|(item, answer)| (format!("item/{item}"), answer))
+        .collect();
+    let answers = Answers::parse(screening::shipped(), &pairs)?;
+    match super::cases::screen(&state.db, &state.crypto, &principal, &id, &answers, lang).await {
+        Ok(screened) => Ok((StatusCode::CREATED, Json(screened))),
+        Err(HotlineError::NoSuchCase) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The alerts no supervisor has taken yet, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hotline/alerts",
+    tag = "hotline",
+    responses((status = 200, description = "Open alerts", body = Vec<super::store::AlertRow>))
+)]
+pub async fn alerts(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<super::store::AlertRow>>, ApiError> {
+    Ok(Json(super::cases::open_alerts(&state.db).await?))
+}
+
+/// A supervisor takes an alert.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/alerts/{id}/acknowledge",
+    tag = "hotline",
+    params(("id" = String, Path, description = "The alert's id")),
+    responses(
+        (status = 204, description = "Taken"),
+        (status = 404, description = "No open alert has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if super::cases::acknowledge(&state.db, &principal, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// A report to law enforcement or child welfare as the advocate fills it in; the
+/// consent rule decides which of the person's fields go.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// `law-enforcement` or `child-welfare`.
+    pub agency: String,
+    /// The agency reported to (from the directory).
+    pub agency_name: String,
+    /// How: `phone`, `email`, `web-form`, `fax` or `in-person`.
+    pub method: String,
+    /// `adult` or `minor`.
+    pub subject: String,
+    /// Whether the person agreed to the report.
+    pub consent: bool,
+    pub imminent_danger: bool,
+    /// Why the report goes without consent (a minor, or imminent danger): 10 to 1,000
+    /// characters.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+    #[serde(default)]
+    pub subject_name: Option<String>,
+    #[serde(default)]
+    pub subject_phone: Option<String>,
+    #[serde(default)]
+    pub subject_email: Option<String>,
+    #[serde(default)]
+    pub subject_address: Option<String>,
+    #[serde(default)]
+    pub subject_date_of_birth: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    /// Two-letter state: its rules apply.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// `sex`, `labor`, `both` or `unknown`.
+    pub trafficking_type: String,
+}
+
+fn filled(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl ReportRequest {
+    fn parse(
+        self,
+    ) -> Result<
+        (
+            super::model::consent::ReportCase,
+            super::model::consent::ReportDraft,
+            super::cases::ReportMeta,
+        ),
+        ApiError,
+    > {
+        use super::model::consent::{Agency, OverrideReason, ReportCase, ReportDraft, Subject};
+        use super::model::screening::SuggestedType;
+        let agency = match self.agency.as_str() {
+            "law-enforcement" => Agency::LawEnforcement,
+            "child-welfare" => Agency::ChildWelfare,
+            _ => {
+                return Err(ApiError::field(
+                    "agency",
+                    "law-enforcement or child-welfare",
+                ));
+            }
+        };
+        let subject = match self.subject.as_str() {
+            "adult" => Subject::Adult,
+            "minor" => Subject::Minor,
+            _ => return Err(ApiError::field("subject", "adult or minor")),
+        };
+        let trafficking_type = match self.trafficking_type.as_str() {
+            "sex" => SuggestedType::Sex,
+            "labor" => SuggestedType::Labor,
+            "both" => SuggestedType::Both,
+            "unknown" => SuggestedType::Unknown,
+            _ => {
+                return Err(ApiError::field(
+                    "trafficking_type",
+                    "sex, labor, both or unknown",
+                ));
+            }
+        };
+        let agency_name = self.agency_name.trim().to_owned();
+        if agency_name.is_empty() || agency_name.chars().count() > 200 {
+            return Err(ApiError::field(
+                "agency_name",
+                "name the agency (up to 200 characters)",
+            ));
+        }
+        if !["phone", "email", "web-form", "fax", "in-person"].contains(&self.method.as_str()) {
+            return Err(ApiError::field(
+                "method",
+                "phone, email, web-form, fax or in-person",
+            ));
+        }
+        let override_reason =
+            OverrideReason::parse_optional(self.override_reason.as_deref().unwrap_or(""))
+                .map_err(|e| ApiError::field("override_reason", e.to_string()))?;
+        let state = match filled(self.state) {
+            Some(s) => Some(
+                crate::orgs::model::StateCode::parse(&s)
+                    .map_err(|_| ApiError::field("state", "a two-letter U.S. state"))?,
+            ),
+            None => None,
+        };
+        let case = ReportCase {
+            subject,
+            consent: self.consent,
+            imminent_danger: self.imminent_danger,
+            override_reason,
+        };
+        let draft = ReportDraft {
+            agency,
+            subject,
+            subject_name: filled(self.subject_name),
+            subject_phone: filled(self.subject_phone),
+            subject_email: filled(self.subject_email),
+            subject_address: filled(self.subject_address),
+            subject_date_of_birth: filled(self.subject_date_of_birth),
+            description: filled(self.description),
+            city: filled(self.city),
+            state,
+            trafficking_type,
+            imminent_danger: self.imminent_danger,
+        };
+        let meta = super::cases::ReportMeta {
+            agency_name,
+            method: self.method,
+        };
+        Ok((case, draft, meta))
+    }
+}
+
+/// Report a case to law enforcement or child welfare. An adult's identifying details
+/// go only with their recorded consent; a minor, or an adult in imminent danger where
+/// the state's rules allow it, may be reported without consent with an override
+/// reason; otherwise only what does not identify the person goes. The answer is the
+/// document as sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/cases/{id}/reports",
+    tag = "hotline",
+    request_body = ReportRequest,
+    params(("id" = String, Path, description = "The case's id")),
+    responses(
+        (status = 201, description = "Recorded as sent", body = super::cases::SentReport),
+        (status = 400, description = "A field is not valid, or the report needs an override reason", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No case has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<super::cases::SentReport>), ApiError> {
+    require_json(&headers)?;
+    let request: ReportRequest = json(&body)?;
+    let (case, draft, meta) = request.parse()?;
+    match super::cases::report(
+        &state.db,
+        &state.crypto,
+        &principal,
+        &id,
+        &case,
+        draft,
+        &meta,
+    )
+    .await
+    {
+        Ok(Ok(sent)) => Ok((StatusCode::CREATED, Json(sent))),
+        Ok(Err(needs)) => Err(ApiError::field("override_reason", needs.to_string())),
+        Err(HotlineError::NoSuchCase) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -223,3 +223,161 @@ pub async fn insert_message(
     .await?;
     Ok(())
 }
+
+/// A screening to store.
+pub struct ScreeningRow<'a> {
+    pub id: &'a str,
+    pub case_id: &'a str,
+    pub version: u32,
+    pub answers_sealed: &'a str,
+    pub level: &'a str,
+    pub kind: &'a str,
+    pub created_by: &'a str,
+    pub now: i64,
+}
+
+/// Stores a screening and makes its level the case's.
+pub async fn insert_screening(
+    conn: &mut AnyConnection,
+    row: &ScreeningRow<'_>,
+) -> Result<(), sqlx::Error> {
+    let ScreeningRow {
+        id,
+        case_id,
+        version,
+        answers_sealed,
+        level,
+        kind,
+        created_by,
+        now,
+    } = *row;
+    sqlx::query(
+        "INSERT INTO hotline_screenings (id, case_id, version, answers, suggested_level, suggested_type, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(case_id)
+    .bind(i64::from(version))
+    .bind(answers_sealed)
+    .bind(level)
+    .bind(kind)
+    .bind(created_by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE hotline_cases SET indicator_level = $2, updated_at = $3 WHERE id = $1")
+        .bind(case_id)
+        .bind(level)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Raises an alert unless the case has one of this kind already; whether it did.
+pub async fn raise_alert(
+    conn: &mut AnyConnection,
+    id: &str,
+    case_id: &str,
+    kind: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO hotline_alerts (id, case_id, kind, raised_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (case_id, kind) DO NOTHING",
+    )
+    .bind(id)
+    .bind(case_id)
+    .bind(kind)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An alert as supervisors see it.
+#[derive(Clone, Debug, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct AlertRow {
+    pub id: String,
+    pub case_id: String,
+    pub kind: String,
+    pub raised_at: i64,
+}
+
+/// Alerts nobody has acknowledged, oldest first.
+pub async fn open_alerts(pool: &AnyPool) -> Result<Vec<AlertRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, case_id, kind, raised_at FROM hotline_alerts \
+         WHERE acknowledged_at IS NULL ORDER BY raised_at, id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Acknowledges an open alert; whether there was one.
+pub async fn acknowledge_alert(
+    conn: &mut AnyConnection,
+    id: &str,
+    by: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE hotline_alerts SET acknowledged_by = $2, acknowledged_at = $3 \
+         WHERE id = $1 AND acknowledged_at IS NULL",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A report to store.
+pub struct ReportRow<'a> {
+    pub id: &'a str,
+    pub case_id: &'a str,
+    pub agency: &'a str,
+    pub agency_name: &'a str,
+    pub method: &'a str,
+    pub basis: &'a str,
+    pub override_sealed: Option<&'a str>,
+    pub document_sealed: &'a str,
+    pub created_by: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_report(
+    conn: &mut AnyConnection,
+    row: &ReportRow<'_>,
+) -> Result<(), sqlx::Error> {
+    let ReportRow {
+        id,
+        case_id,
+        agency,
+        agency_name,
+        method,
+        basis,
+        override_sealed,
+        document_sealed,
+        created_by,
+        now,
+    } = *row;
+    sqlx::query(
+        "INSERT INTO hotline_reports (id, case_id, agency, agency_name, method, basis, override_reason, document, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(case_id)
+    .bind(agency)
+    .bind(agency_name)
+    .bind(method)
+    .bind(basis)
+    .bind(override_sealed)
+    .bind(document_sealed)
+    .bind(created_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -43,6 +43,8 @@ pub enum Action {
     TakeHotlineContacts,
     /// Read hotline contacts and cases, narratives and callers' numbers included.
     ReadHotlineRecords,
+    /// See and take the alerts of cases at high indicators or involving a minor.
+    SuperviseHotline,
 }
 
 impl Action {
@@ -72,6 +74,7 @@ impl Action {
             Self::ReadOnCallContacts => "read-on-call-contacts",
             Self::TakeHotlineContacts => "take-hotline-contacts",
             Self::ReadHotlineRecords => "read-hotline-records",
+            Self::SuperviseHotline => "supervise-hotline",
         }
     }
 
@@ -102,6 +105,7 @@ impl Action {
             Self::ReadOnCallContacts => "read on-call contacts",
             Self::TakeHotlineContacts => "take hotline contacts",
             Self::ReadHotlineRecords => "read hotline records",
+            Self::SuperviseHotline => "supervise hotline",
         }
     }
 }
@@ -253,6 +257,7 @@ fn allows(role: Role, action: Action) -> bool {
         Action::TakeHotlineContacts | Action::ReadHotlineRecords => {
             matches!(role, Role::HotlineAdvocate | Role::HotlineSupervisor)
         }
+        Action::SuperviseHotline => matches!(role, Role::HotlineSupervisor),
         Action::ReadConfidentialAddress | Action::NoteListing => matches!(
             role,
             Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
@@ -457,6 +462,26 @@ pub const ROUTES: &[RouteRule] = &[
         "GET",
         "/api/v1/hotline/contacts/{id}",
         Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    rule(
+        "POST",
+        "/api/v1/hotline/cases/{id}/screenings",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/api/v1/hotline/cases/{id}/reports",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/alerts",
+        Policy::Requires(Action::SuperviseHotline),
+    ),
+    rule(
+        "POST",
+        "/api/v1/hotline/alerts/{id}/acknowledge",
+        Policy::Requires(Action::SuperviseHotline),
     ),
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).

@@ -375,6 +375,25 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
             }
             request.send().await.unwrap().status()
         }
+        // A case and an alert that do not exist: allowed callers get 404.
+        ("POST", p) if p.starts_with("/api/v1/hotline/") => {
+            let body = if p.ends_with("/screenings") {
+                serde_json::json!({"answers": {"locked-in": "yes"}})
+            } else if p.ends_with("/reports") {
+                serde_json::json!({
+                    "agency": "law-enforcement", "agency_name": "Matrix PD", "method": "phone",
+                    "subject": "adult", "consent": true, "imminent_danger": false,
+                    "trafficking_type": "unknown"
+                })
+            } else {
+                serde_json::json!({})
+            };
+            let mut request = app.client.post(app.url(path)).json(&body);
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            request.send().await.unwrap().status()
+        }
         // Unsigned, as anyone but Twilio would send it.
         ("POST", "/webhooks/twilio/sms") => app
             .client
@@ -488,8 +507,10 @@ fn expectation(
                     authz::Decision::Allow if path == "/api/v1/hotline/contacts" => {
                         vec![StatusCode::CREATED]
                     }
-                    // The matrix asks for a contact that does not exist.
-                    authz::Decision::Allow if path == "/api/v1/hotline/contacts/{id}" => {
+                    // The matrix asks for records that do not exist.
+                    authz::Decision::Allow
+                        if path.starts_with("/api/v1/hotline/") && path.contains("{id}") =>
+                    {
                         vec![StatusCode::NOT_FOUND]
                     }
                     authz::Decision::Allow if path == "/directory/curate/{id}/delete" => {

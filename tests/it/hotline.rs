@@ -13,6 +13,8 @@ use atip::kernel::auth::Role;
 on_both_databases! {
     a_contact_is_recorded_once_however_often_it_is_sent;
     the_text_line_takes_only_signed_texts_and_each_once;
+    screening_suggests_a_level_and_alerts_supervisors;
+    reports_carry_identifying_details_only_as_the_consent_rule_allows;
 }
 
 fn call(phone: &str) -> Value {
@@ -329,14 +331,291 @@ async fn the_text_line_takes_only_signed_texts_and_each_once(backend: Backend) {
     let mut flood = first;
     flood[0] = ("MessageSid", "SM00000000000000000000000000000006");
     flood[4] = ("Body", &huge);
-    let (status, _) = signed(&app, &flood).await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let signature = twilio_signature(TOKEN, &url, &flood);
+    let answer = app
+        .client
+        .post(app.url("/webhooks/twilio/sms"))
+        .header("x-twilio-signature", signature)
+        .form(&flood)
+        .send()
+        .await;
+    // The server answers 413 as soon as the limit is passed and may close the
+    // connection while the rest is still being sent.
+    if let Ok(response) = answer {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_messages").await, 4);
+    let (status, _) = signed(&app, &first).await;
+    assert_eq!(status, StatusCode::OK, "the line still answers");
     app.shutdown().await;
 
     // Without an auth token configured, nothing is taken.
     let app = TestApp::spawn(backend).await;
     let (status, _) = signed(&app, &first).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    app.shutdown().await;
+}
+
+async fn post_json(app: &TestApp, who: &Session, path: &str, body: &Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("cookie", &who.cookie)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A case opened by a contact, for the tests below.
+async fn open_case(app: &TestApp, advocate: &Session, key: &str) -> String {
+    let (status, recorded) = post_contact(app, advocate, Some(key), &call("+1 559 555 0177")).await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    recorded["case_id"].as_str().unwrap().to_owned()
+}
+
+async fn screening_suggests_a_level_and_alerts_supervisors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let supervisor = app.signed_in(Role::HotlineSupervisor, None).await;
+    let adult_case = open_case(&app, &advocate, "screen-case-adult").await;
+    let minor_case = open_case(&app, &advocate, "screen-case-minor").await;
+    let screen = |case: &str| format!("/api/v1/hotline/cases/{case}/screenings");
+
+    // One means of control with labor: moderate, labor, no alert.
+    let (status, screened) = post_json(&app, &advocate, &screen(&adult_case), &json!({
+        "answers": {"age-adult": "yes", "documents-held": "yes", "never-paid": "yes", "physical-harm": "no"}
+    })).await;
+    assert_eq!(status, StatusCode::CREATED, "{screened}");
+    assert_eq!(screened["suggested_level"], "moderate", "{screened}");
+    assert_eq!(screened["suggested_type"], "labor");
+    assert_eq!(screened["alerts_raised"], json!([]));
+    // Force and fraud with labor: high, and the supervisors are alerted once.
+    let high = json!({"answers": {"age-adult": "yes", "locked-in": "yes", "job-differs": "yes"}, "language": "es"});
+    let (_, screened) = post_json(&app, &advocate, &screen(&adult_case), &high).await;
+    assert_eq!(screened["suggested_level"], "high", "{screened}");
+    assert_eq!(screened["alerts_raised"], json!(["high-indicators"]));
+    assert!(
+        screened["reasons"][0]["items"].as_array().unwrap().len() >= 2,
+        "{screened}"
+    );
+    let (_, again) = post_json(&app, &advocate, &screen(&adult_case), &high).await;
+    assert_eq!(
+        again["alerts_raised"],
+        json!([]),
+        "one alert per case and kind"
+    );
+
+    // A minor in commercial sex is trafficking whatever else is answered.
+    let (_, minor) = post_json(&app, &advocate, &screen(&minor_case), &json!({
+        "answers": {"age-minor": "yes", "commercial-sex": "yes", "threat-harm": "no", "locked-in": "no", "job-differs": "no"}
+    })).await;
+    assert_eq!(minor["suggested_level"], "high", "{minor}");
+    assert_eq!(minor["suggested_type"], "sex");
+    assert_eq!(minor["reasons"][0]["rule"], "minor-in-commercial-sex");
+    assert_eq!(
+        minor["alerts_raised"],
+        json!(["high-indicators", "minor-involved"])
+    );
+
+    // Contradicting answers, unknown questions and bad answers are named; nothing stored.
+    let (status, error) = post_json(
+        &app,
+        &advocate,
+        &screen(&adult_case),
+        &json!({
+            "answers": {"age-adult": "yes", "age-minor": "yes"}
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["fields"]["item/age-minor"].is_string(),
+        "{error}"
+    );
+    for bad in [
+        json!({"answers": {"made-up": "yes"}}),
+        json!({"answers": {"locked-in": "maybe"}}),
+    ] {
+        let (status, _) = post_json(&app, &advocate, &screen(&adult_case), &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_screenings").await,
+        4
+    );
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        &screen("018f0000-0000-7000-8000-000000000000"),
+        &high,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The supervisor sees three open alerts and takes one; advocates do not see them.
+    let alerts: Value = app
+        .get_as(&supervisor, "/api/v1/hotline/alerts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let alerts = alerts.as_array().unwrap().clone();
+    assert_eq!(alerts.len(), 3, "{alerts:?}");
+    assert_eq!(
+        app.get_as(&advocate, "/api/v1/hotline/alerts")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let take = format!(
+        "/api/v1/hotline/alerts/{}/acknowledge",
+        alerts[0]["id"].as_str().unwrap()
+    );
+    let (status, _) = post_json(&app, &supervisor, &take, &json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = post_json(&app, &supervisor, &take, &json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "taken already");
+    let open: Value = app
+        .get_as(&supervisor, "/api/v1/hotline/alerts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open.as_array().unwrap().len(), 2);
+    let answers: String = sqlx::query_scalar("SELECT answers FROM hotline_screenings LIMIT 1")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert!(
+        !answers.contains("locked-in") && !answers.contains("yes"),
+        "answers are sealed"
+    );
+    app.shutdown().await;
+}
+
+async fn reports_carry_identifying_details_only_as_the_consent_rule_allows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let case = open_case(&app, &advocate, "report-case-1").await;
+    let path = format!("/api/v1/hotline/cases/{case}/reports");
+    let report = |subject: &str, consent: bool, danger: bool, reason: Option<&str>| {
+        json!({
+            "agency": "law-enforcement", "agency_name": "Fresno Police Department",
+            "method": "phone", "subject": subject, "consent": consent,
+            "imminent_danger": danger, "override_reason": reason,
+            "subject_name": "Rosa Example", "subject_phone": "559-555-0177",
+            "subject_address": "12 Orchard Rd", "description": "Held at the packing shed",
+            "city": "Fresno", "state": "CA", "trafficking_type": "labor"
+        })
+    };
+    // An adult who consents: identifying details go.
+    let (status, sent) =
+        post_json(&app, &advocate, &path, &report("adult", true, false, None)).await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["basis"], "consent");
+    assert_eq!(sent["document"]["subject_name"], "Rosa Example");
+    // An adult who does not: only what does not identify them, even with a reason.
+    let (_, sent) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &report("adult", false, false, Some("The caller is worried")),
+    )
+    .await;
+    assert_eq!(sent["basis"], "non-identifying", "{sent}");
+    for field in [
+        "subject_name",
+        "subject_phone",
+        "subject_address",
+        "description",
+    ] {
+        assert!(sent["document"][field].is_null(), "{field}: {sent}");
+    }
+    assert_eq!(sent["document"]["city"], "Fresno");
+    // An adult in imminent danger, or a minor, without consent: a reason is required…
+    for (subject, danger) in [("adult", true), ("minor", false)] {
+        let (status, error) = post_json(
+            &app,
+            &advocate,
+            &path,
+            &report(subject, false, danger, None),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{subject}");
+        assert!(
+            error["error"]["fields"]["override_reason"].is_string(),
+            "{error}"
+        );
+        let (status, _) = post_json(
+            &app,
+            &advocate,
+            &path,
+            &report(subject, false, danger, Some("n/a")),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a token reason is not a reason"
+        );
+    }
+    // …and with one, the report goes identified, the reason kept sealed.
+    let reason = "Caller says the crew leader has a gun and threatened her tonight";
+    let (status, sent) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &report("adult", false, true, Some(reason)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["basis"], "override");
+    assert_eq!(sent["document"]["subject_name"], "Rosa Example");
+    assert!(
+        sent["must_notify"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("law-enforcement")),
+        "{sent}"
+    );
+    let (_, sent) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &report(
+            "minor",
+            false,
+            false,
+            Some("She is fifteen and sold online"),
+        ),
+    )
+    .await;
+    assert_eq!(sent["basis"], "override", "{sent}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM hotline_reports").await, 4);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'hotline.report.send'"
+        )
+        .await,
+        4
+    );
+    let stored: Vec<String> = sqlx::query_scalar("SELECT document FROM hotline_reports")
+        .fetch_all(app.db.reader())
+        .await
+        .unwrap();
+    assert!(
+        stored.iter().all(|d| !d.contains("Rosa")),
+        "documents are sealed"
+    );
+    // Bad input names the field.
+    let mut bad = report("adult", true, false, None);
+    bad["agency"] = json!("fbi");
+    let (status, error) = post_json(&app, &advocate, &path, &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"]["fields"]["agency"].is_string(), "{error}");
     app.shutdown().await;
 }

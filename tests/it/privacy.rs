@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use atip::accounts::model::{Email, NewUser, Phone};
 use atip::accounts::service as accounts;
+use atip::hotline::model::consent::{Agency, ReportCase, ReportDraft, Subject};
 use atip::kernel::auth::Role;
 use atip::kernel::auth::password::Password;
 use atip::kernel::crypto::Crypto;
@@ -129,7 +130,7 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
             "caller_phone": PHONE, "code_word": NAME, "new_case": "labor"
         }))
         .unwrap();
-    atip::hotline::service::record(
+    let recorded = atip::hotline::service::record(
         &app.db,
         &app.crypto,
         &advocate,
@@ -138,6 +139,40 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
         call.parse().unwrap(),
     )
     .await
+    .unwrap();
+    // And reports the person to the police, with their consent.
+    atip::hotline::cases::report(
+        &app.db,
+        &app.crypto,
+        &advocate,
+        recorded.case_id.as_deref().unwrap(),
+        &ReportCase {
+            subject: Subject::Adult,
+            consent: true,
+            imminent_danger: false,
+            override_reason: None,
+        },
+        ReportDraft {
+            agency: Agency::LawEnforcement,
+            subject: Subject::Adult,
+            subject_name: Some(NAME.into()),
+            subject_phone: Some(PHONE.into()),
+            subject_email: None,
+            subject_address: None,
+            subject_date_of_birth: None,
+            description: Some(format!("{NAME} works without pay")),
+            city: None,
+            state: None,
+            trafficking_type: atip::hotline::model::screening::SuggestedType::Labor,
+            imminent_danger: false,
+        },
+        &atip::hotline::cases::ReportMeta {
+            agency_name: "Police".into(),
+            method: "phone".into(),
+        },
+    )
+    .await
+    .unwrap()
     .unwrap();
     let line = atip::hotline::sms::TextLine {
         auth_token: None,

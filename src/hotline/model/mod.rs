@@ -1,3 +1,8 @@
-//! The hotline's rules, without I/O.
+//! The hotline's rules, without I/O: a contact as sent, the screening questionnaire and
+//! its suggested indicator level, the consent rule for reports to authorities, and
+//! shift coverage.
 
+pub mod consent;
 pub mod contact;
+pub mod coverage;
+pub mod screening;
