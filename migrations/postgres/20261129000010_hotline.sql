@@ -114,3 +114,16 @@ CREATE TABLE hotline_reports (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX hotline_reports_case ON hotline_reports (case_id, created_at);
+
+-- Who is on duty when: the coverage view shows every hour of the next two weeks with no
+-- advocate or no supervisor.
+CREATE TABLE hotline_shifts (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id),
+    role       TEXT NOT NULL,
+    starts_at  BIGINT NOT NULL,
+    ends_at    BIGINT NOT NULL,
+    created_by TEXT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX hotline_shifts_time ON hotline_shifts (ends_at, starts_at);

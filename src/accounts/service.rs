@@ -602,6 +602,11 @@ pub struct AccountSummary {
     pub organization_id: Option<String>,
 }
 
+/// The roles an account holds (none for an unknown id).
+pub async fn roles_of(db: &Db, user: UserId) -> Result<Vec<Role>, AccountError> {
+    Ok(store::roles(db.reader(), &user.to_string()).await?)
+}
+
 /// Every account `reader` may manage (a provider administrator: its organization's),
 /// by email, with names opened. The read of those personal fields is audited.
 pub async fn list_accounts(

@@ -54,6 +54,8 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(hotline::routes::alerts))
         .routes(routes!(hotline::routes::acknowledge))
         .routes(routes!(hotline::routes::report))
+        .routes(routes!(hotline::routes::schedule_shift))
+        .routes(routes!(hotline::routes::coverage))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

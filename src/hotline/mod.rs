@@ -5,6 +5,7 @@ pub mod cases;
 pub mod model;
 pub mod routes;
 pub mod service;
+pub mod shifts;
 pub mod sms;
 mod store;
 pub mod twilio;

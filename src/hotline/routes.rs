@@ -414,3 +414,98 @@ pub async fn report(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A shift to schedule.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftRequest {
+    /// The staff member's account id.
+    pub user_id: String,
+    /// `advocate` or `supervisor` (the person must hold the matching role).
+    pub role: String,
+    /// RFC 3339 times; at most 24 hours apart.
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+/// Schedule a shift.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/shifts",
+    tag = "hotline",
+    request_body = ShiftRequest,
+    responses(
+        (status = 201, description = "Scheduled; the answer is its id", body = String),
+        (status = 400, description = "A field is not valid", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn schedule_shift(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    use super::shifts::{self, ShiftRefusal};
+    require_json(&headers)?;
+    let request: ShiftRequest = json(&body)?;
+    let person: crate::kernel::auth::UserId = request
+        .user_id
+        .parse()
+        .map_err(|_| ApiError::field("user_id", "not an account id"))?;
+    let role = shifts::parse_role(&request.role)
+        .ok_or_else(|| ApiError::field("role", "advocate or supervisor"))?;
+    let time = |raw: &str, field: &str| {
+        raw.parse::<jiff::Timestamp>()
+            .map_err(|_| ApiError::field(field, "is not a time such as 2026-11-29T08:00:00Z"))
+    };
+    let span = (
+        time(&request.starts_at, "starts_at")?,
+        time(&request.ends_at, "ends_at")?,
+    );
+    match shifts::schedule(&state.db, &principal, person, role, span).await? {
+        Ok(id) => Ok((StatusCode::CREATED, Json(id))),
+        Err(ShiftRefusal::NotInRole) => Err(ApiError::field(
+            "user_id",
+            "this account does not hold the role the shift needs",
+        )),
+        Err(ShiftRefusal::Span) => Err(ApiError::field(
+            "ends_at",
+            "must be after starts_at, at most 24 hours later",
+        )),
+    }
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageParams {
+    /// The first hour shown (RFC 3339); default: now.
+    from: Option<String>,
+}
+
+/// Every hour of the next fourteen days: how many advocates and supervisors are on
+/// duty, and the hours with none.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hotline/coverage",
+    tag = "hotline",
+    params(CoverageParams),
+    responses(
+        (status = 200, description = "Coverage by hour", body = super::shifts::CoverageView),
+        (status = 400, description = "`from` is not a time", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn coverage(
+    State(state): State<AppState>,
+    crate::kernel::web::extract::ApiQuery(params): crate::kernel::web::extract::ApiQuery<
+        CoverageParams,
+    >,
+) -> Result<Json<super::shifts::CoverageView>, ApiError> {
+    let from = match params.from {
+        Some(raw) => raw
+            .parse::<jiff::Timestamp>()
+            .map_err(|_| ApiError::field("from", "is not a time such as 2026-11-29T00:00:00Z"))?,
+        None => jiff::Timestamp::now(),
+    };
+    Ok(Json(super::shifts::coverage_from(&state.db, from).await?))
+}

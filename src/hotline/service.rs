@@ -22,6 +22,8 @@ pub enum HotlineError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error("{0}")]
+    Accounts(String),
 }
 
 impl Retryable for HotlineError {

@@ -381,3 +381,43 @@ pub async fn insert_report(
     .await?;
     Ok(())
 }
+
+pub async fn insert_shift(
+    conn: &mut AnyConnection,
+    id: &str,
+    (user_id, role): (&str, &str),
+    (starts_at, ends_at): (i64, i64),
+    created_by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_shifts (id, user_id, role, starts_at, ends_at, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(role)
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(created_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Shifts overlapping `[from, to)`: person, role, start, end (microseconds).
+pub async fn shifts_between(
+    pool: &AnyPool,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT user_id, role, starts_at, ends_at FROM hotline_shifts \
+         WHERE ends_at > $1 AND starts_at < $2 ORDER BY starts_at",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}

@@ -483,6 +483,16 @@ pub const ROUTES: &[RouteRule] = &[
         "/api/v1/hotline/alerts/{id}/acknowledge",
         Policy::Requires(Action::SuperviseHotline),
     ),
+    rule(
+        "POST",
+        "/api/v1/hotline/shifts",
+        Policy::Requires(Action::SuperviseHotline),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/coverage",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).
     rule("POST", "/webhooks/twilio/sms", Policy::Public),

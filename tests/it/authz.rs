@@ -507,6 +507,10 @@ fn expectation(
                     authz::Decision::Allow if path == "/api/v1/hotline/contacts" => {
                         vec![StatusCode::CREATED]
                     }
+                    // An empty shift: refused by the form once the policy let it through.
+                    authz::Decision::Allow if path == "/api/v1/hotline/shifts" => {
+                        vec![StatusCode::BAD_REQUEST]
+                    }
                     // The matrix asks for records that do not exist.
                     authz::Decision::Allow
                         if path.starts_with("/api/v1/hotline/") && path.contains("{id}") =>

@@ -15,6 +15,7 @@ on_both_databases! {
     the_text_line_takes_only_signed_texts_and_each_once;
     screening_suggests_a_level_and_alerts_supervisors;
     reports_carry_identifying_details_only_as_the_consent_rule_allows;
+    coverage_shows_every_hour_without_an_advocate_or_a_supervisor;
 }
 
 fn call(phone: &str) -> Value {
@@ -617,5 +618,167 @@ async fn reports_carry_identifying_details_only_as_the_consent_rule_allows(backe
     let (status, error) = post_json(&app, &advocate, &path, &bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(error["error"]["fields"]["agency"].is_string(), "{error}");
+    app.shutdown().await;
+}
+
+/// A staff account, by id.
+async fn staff(app: &TestApp, role: Role) -> String {
+    use atip::accounts::model::{Email, NewUser};
+    let email = format!(
+        "{}-{}@example.org",
+        role.id(),
+        uuid::Uuid::now_v7().simple()
+    );
+    atip::accounts::service::create_user(
+        &app.db,
+        &app.crypto,
+        NewUser {
+            email: Email::parse(&email).unwrap(),
+            display_name: "Shift Worker".into(),
+            phone: None,
+            roles: vec![role],
+            organization: None,
+            password: atip::kernel::auth::password::Password::new(
+                "lantern orchard velvet canyon".into(),
+            ),
+        },
+    )
+    .await
+    .unwrap()
+    .to_string()
+}
+
+async fn coverage_shows_every_hour_without_an_advocate_or_a_supervisor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let supervisor = app.signed_in(Role::HotlineSupervisor, None).await;
+    let (ana, ben, sam) = (
+        staff(&app, Role::HotlineAdvocate).await,
+        staff(&app, Role::HotlineAdvocate).await,
+        staff(&app, Role::HotlineSupervisor).await,
+    );
+    let shift = |user: &str, role: &str, start: &str, end: &str| json!({"user_id": user, "role": role, "starts_at": start, "ends_at": end});
+    for body in [
+        shift(
+            &ana,
+            "advocate",
+            "2030-01-07T00:00:00Z",
+            "2030-01-07T12:00:00Z",
+        ),
+        shift(
+            &ben,
+            "advocate",
+            "2030-01-07T12:00:00Z",
+            "2030-01-08T00:00:00Z",
+        ),
+        shift(
+            &sam,
+            "supervisor",
+            "2030-01-07T00:00:00Z",
+            "2030-01-08T00:00:00Z",
+        ),
+        // Half an hour at the start of the second day: that hour still has a gap.
+        shift(
+            &ana,
+            "advocate",
+            "2030-01-08T00:00:00Z",
+            "2030-01-08T00:30:00Z",
+        ),
+    ] {
+        let (status, id) = post_json(&app, &supervisor, "/api/v1/hotline/shifts", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{id}");
+    }
+    // Refused: a role the person does not hold, a shift ending before it starts, a
+    // shift of 30 hours, a made-up account.
+    for (body, field) in [
+        (
+            shift(
+                &ana,
+                "supervisor",
+                "2030-01-09T00:00:00Z",
+                "2030-01-09T08:00:00Z",
+            ),
+            "user_id",
+        ),
+        (
+            shift(
+                &ana,
+                "advocate",
+                "2030-01-09T08:00:00Z",
+                "2030-01-09T00:00:00Z",
+            ),
+            "ends_at",
+        ),
+        (
+            shift(
+                &ana,
+                "advocate",
+                "2030-01-09T00:00:00Z",
+                "2030-01-10T06:00:00Z",
+            ),
+            "ends_at",
+        ),
+        (
+            shift(
+                "018f0000-0000-7000-8000-000000000000",
+                "advocate",
+                "2030-01-09T00:00:00Z",
+                "2030-01-09T08:00:00Z",
+            ),
+            "user_id",
+        ),
+    ] {
+        let (status, error) = post_json(&app, &supervisor, "/api/v1/hotline/shifts", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(error["error"]["fields"][field].is_string(), "{error}");
+    }
+    let view: Value = app
+        .get_as(
+            &supervisor,
+            "/api/v1/hotline/coverage?from=2030-01-07T00:20:00Z",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        view["from"], "2030-01-07T00:00:00Z",
+        "the window starts on the hour"
+    );
+    let hours = view["hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 14 * 24);
+    assert_eq!(view["advocate_gap_hours"], 14 * 24 - 24, "{}", hours[24]);
+    assert_eq!(view["supervisor_gap_hours"], 14 * 24 - 24);
+    assert_eq!(hours[11]["advocates"], 1);
+    assert_eq!(hours[11]["advocate_gap"], false);
+    assert_eq!(hours[24]["advocates"], 1, "someone works part of it");
+    assert_eq!(hours[24]["advocate_gap"], true);
+    assert_eq!(hours[24]["supervisor_gap"], true);
+    // Advocates see coverage; they do not schedule.
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    assert_eq!(
+        app.get_as(&advocate, "/api/v1/hotline/coverage")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        "/api/v1/hotline/shifts",
+        &shift(
+            &ana,
+            "advocate",
+            "2030-01-09T00:00:00Z",
+            "2030-01-09T08:00:00Z",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_as(&supervisor, "/api/v1/hotline/coverage?from=soon")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
     app.shutdown().await;
 }
