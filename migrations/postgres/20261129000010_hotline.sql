@@ -127,3 +127,22 @@ CREATE TABLE hotline_shifts (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX hotline_shifts_time ON hotline_shifts (ends_at, starts_at);
+
+-- A referral from a contact to a directory service, and what came of it.
+CREATE TABLE hotline_referrals (
+    id               TEXT PRIMARY KEY,
+    contact_id       TEXT NOT NULL REFERENCES hotline_contacts (id),
+    service_id       TEXT NOT NULL,
+    service_name     TEXT NOT NULL,
+    urgency          TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    partner_capacity TEXT,
+    follow_up_due    TEXT,
+    outcome          TEXT,
+    notes            TEXT,  -- sealed
+    created_by       TEXT NOT NULL REFERENCES users (id),
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL
+);
+CREATE INDEX hotline_referrals_contact ON hotline_referrals (contact_id);
+CREATE INDEX hotline_referrals_due ON hotline_referrals (outcome, follow_up_due);

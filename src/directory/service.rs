@@ -765,3 +765,15 @@ pub async fn notes(
     }
     Ok(out)
 }
+
+/// The name of a directory service, if the directory holds it (for a referral).
+pub async fn service_name(db: &Db, id: &str) -> Result<Option<String>, DirectoryError> {
+    let Some(service) = tables::get("service") else {
+        return Ok(None);
+    };
+    let rows = store::where_in(db.reader(), service, "id", &[id.to_owned()]).await?;
+    Ok(rows
+        .first()
+        .and_then(|cells| dataset::text(service, cells, "name"))
+        .map(str::to_owned))
+}

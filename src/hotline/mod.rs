@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod model;
+pub mod referrals;
 pub mod routes;
 pub mod service;
 pub mod shifts;

@@ -509,3 +509,110 @@ pub async fn coverage(
     };
     Ok(Json(super::shifts::coverage_from(&state.db, from).await?))
 }
+
+/// Record a referral made during a contact: to which directory service, urgent or not,
+/// information given or a warm transfer (with the partner's answer), and when to follow up.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/contacts/{id}/referrals",
+    tag = "hotline",
+    request_body = super::model::referral::ReferralForm,
+    params(("id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 201, description = "Recorded; the answer is its id", body = String),
+        (status = 400, description = "A field is not valid, or the directory has no such service", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No contact has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn refer(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    use super::referrals::{self, ReferralRefusal};
+    require_json(&headers)?;
+    let form: super::model::referral::ReferralForm = json(&body)?;
+    let referral = form
+        .parse()
+        .map_err(|(field, reason)| ApiError::field(field, reason))?;
+    match referrals::refer(&state.db, &state.crypto, &principal, &id, &referral).await? {
+        Ok(referral) => Ok((StatusCode::CREATED, Json(referral))),
+        Err(ReferralRefusal::NoSuchContact) => Err(ApiError::NotFound),
+        Err(ReferralRefusal::NoSuchService) => Err(ApiError::field(
+            "service_id",
+            "the directory has no service with this id",
+        )),
+    }
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRequest {
+    pub outcome: super::model::referral::ReferralOutcome,
+}
+
+/// Record what came of a referral (reached, served, declined, unreachable).
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/referrals/{id}/outcome",
+    tag = "hotline",
+    request_body = OutcomeRequest,
+    params(("id" = String, Path, description = "The referral's id")),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 404, description = "No referral has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn referral_outcome(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    require_json(&headers)?;
+    let request: OutcomeRequest = json(&body)?;
+    if super::referrals::record_outcome(&state.db, &principal, &id, request.outcome).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FollowUpParams {
+    /// Due on or before this date (default: today, UTC).
+    due_by: Option<String>,
+}
+
+/// Referrals waiting for a follow-up, most overdue first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hotline/follow-ups",
+    tag = "hotline",
+    params(FollowUpParams),
+    responses(
+        (status = 200, description = "Follow-ups due", body = Vec<super::store::DueReferral>),
+        (status = 400, description = "`due_by` is not a date", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn follow_ups(
+    State(state): State<AppState>,
+    crate::kernel::web::extract::ApiQuery(params): crate::kernel::web::extract::ApiQuery<
+        FollowUpParams,
+    >,
+) -> Result<Json<Vec<super::store::DueReferral>>, ApiError> {
+    let date = match params.due_by {
+        Some(raw) => raw
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| ApiError::field("due_by", "is not a date such as 2026-12-01"))?,
+        None => jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date(),
+    };
+    Ok(Json(super::referrals::follow_ups(&state.db, date).await?))
+}

@@ -23,7 +23,7 @@ pub enum HotlineError {
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("{0}")]
-    Accounts(String),
+    Other(String),
 }
 
 impl Retryable for HotlineError {

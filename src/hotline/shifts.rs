@@ -60,7 +60,7 @@ pub async fn schedule(
     };
     let held = accounts::roles_of(db, person)
         .await
-        .map_err(|e| HotlineError::Accounts(e.to_string()))?;
+        .map_err(|e| HotlineError::Other(e.to_string()))?;
     if !held.contains(&needed) {
         return Ok(Err(ShiftRefusal::NotInRole));
     }
@@ -119,7 +119,7 @@ pub struct CoverageView {
 pub async fn coverage_from(db: &Db, from: Timestamp) -> Result<CoverageView, HotlineError> {
     let top = from.as_second().div_euclid(3_600).saturating_mul(3_600);
     let start = Timestamp::from_second(top).unwrap_or(from);
-    let window = Window::starting(start).map_err(|e| HotlineError::Accounts(e.to_string()))?;
+    let window = Window::starting(start).map_err(|e| HotlineError::Other(e.to_string()))?;
     let rows = store::shifts_between(
         db.reader(),
         window.start().as_microsecond(),

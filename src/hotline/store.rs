@@ -421,3 +421,90 @@ pub async fn shifts_between(
     .fetch_all(pool)
     .await
 }
+
+/// A referral to store.
+pub struct ReferralRow<'a> {
+    pub id: &'a str,
+    pub contact_id: &'a str,
+    pub service_id: &'a str,
+    pub service_name: &'a str,
+    pub urgency: &'a str,
+    pub kind: &'a str,
+    pub partner_capacity: Option<&'a str>,
+    pub follow_up_due: Option<String>,
+    pub notes_sealed: Option<&'a str>,
+    pub created_by: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_referral(
+    conn: &mut AnyConnection,
+    row: &ReferralRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_referrals (id, contact_id, service_id, service_name, urgency, kind, partner_capacity, follow_up_due, notes, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(row.id)
+    .bind(row.contact_id)
+    .bind(row.service_id)
+    .bind(row.service_name)
+    .bind(row.urgency)
+    .bind(row.kind)
+    .bind(row.partner_capacity)
+    .bind(row.follow_up_due.as_deref())
+    .bind(row.notes_sealed)
+    .bind(row.created_by)
+    .bind(row.now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn contact_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM hotline_contacts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Records what came of a referral; whether there was one.
+pub async fn set_referral_outcome(
+    conn: &mut AnyConnection,
+    id: &str,
+    outcome: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE hotline_referrals SET outcome = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(outcome)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A referral waiting for its follow-up.
+#[derive(Clone, Debug, FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct DueReferral {
+    pub id: String,
+    pub contact_id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub urgency: String,
+    pub follow_up_due: String,
+}
+
+/// Referrals without an outcome whose follow-up is due by `date`, most overdue first.
+pub async fn follow_ups_due(pool: &AnyPool, date: &str) -> Result<Vec<DueReferral>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, contact_id, service_id, service_name, urgency, follow_up_due FROM hotline_referrals \
+         WHERE outcome IS NULL AND follow_up_due IS NOT NULL AND follow_up_due <= $1 \
+         ORDER BY follow_up_due, id",
+    )
+    .bind(date)
+    .fetch_all(pool)
+    .await
+}

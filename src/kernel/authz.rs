@@ -493,6 +493,21 @@ pub const ROUTES: &[RouteRule] = &[
         "/api/v1/hotline/coverage",
         Policy::Requires(Action::TakeHotlineContacts),
     ),
+    rule(
+        "POST",
+        "/api/v1/hotline/contacts/{id}/referrals",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/api/v1/hotline/referrals/{id}/outcome",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/follow-ups",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).
     rule("POST", "/webhooks/twilio/sms", Policy::Public),

@@ -385,6 +385,13 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
                     "subject": "adult", "consent": true, "imminent_danger": false,
                     "trafficking_type": "unknown"
                 })
+            } else if p.ends_with("/referrals") {
+                serde_json::json!({
+                    "service_id": "11111111-aaaa-4111-8111-111111111111",
+                    "urgency": "urgent", "kind": "information"
+                })
+            } else if p.ends_with("/outcome") {
+                serde_json::json!({"outcome": "reached"})
             } else {
                 serde_json::json!({})
             };

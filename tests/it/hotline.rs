@@ -16,6 +16,7 @@ on_both_databases! {
     screening_suggests_a_level_and_alerts_supervisors;
     reports_carry_identifying_details_only_as_the_consent_rule_allows;
     coverage_shows_every_hour_without_an_advocate_or_a_supervisor;
+    referrals_are_followed_up_until_their_outcome_is_known;
 }
 
 fn call(phone: &str) -> Value {
@@ -780,5 +781,110 @@ async fn coverage_shows_every_hour_without_an_advocate_or_a_supervisor(backend: 
             .status(),
         StatusCode::BAD_REQUEST
     );
+    app.shutdown().await;
+}
+
+async fn referrals_are_followed_up_until_their_outcome_is_known(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.seed_directory().await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let (_, contact) = post_contact(
+        &app,
+        &advocate,
+        Some("referral-contact"),
+        &call("+1 559 555 0188"),
+    )
+    .await;
+    let contact = contact["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/hotline/contacts/{contact}/referrals");
+    let legal = "22222222-aaaa-4222-8222-222222222222";
+    let referral = |kind: &str, capacity: Option<&str>, service: &str| {
+        json!({
+            "service_id": service, "urgency": "urgent", "kind": kind,
+            "partner_capacity": capacity, "follow_up_due": "2026-12-01",
+            "notes": "Spoke with the duty attorney"
+        })
+    };
+    let (status, error) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &referral("warm-transfer", None, legal),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["fields"]["partner_capacity"].is_string(),
+        "{error}"
+    );
+    let (status, error) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &referral("information", None, "no-such-service"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["fields"]["service_id"].is_string(),
+        "{error}"
+    );
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        "/api/v1/hotline/contacts/018f0000-0000-7000-8000-000000000000/referrals",
+        &referral("information", None, legal),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, id) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &referral("warm-transfer", Some("accepted"), legal),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{id}");
+    let id = id.as_str().unwrap().to_owned();
+    let notes: String = sqlx::query_scalar("SELECT notes FROM hotline_referrals")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert!(!notes.contains("attorney"), "notes are sealed");
+
+    let due = |date: &'static str| {
+        let app = &app;
+        let advocate = &advocate;
+        async move {
+            let list: Value = app
+                .get_as(
+                    advocate,
+                    &format!("/api/v1/hotline/follow-ups?due_by={date}"),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            list.as_array().unwrap().clone()
+        }
+    };
+    assert!(due("2026-11-30").await.is_empty(), "not due yet");
+    let list = due("2026-12-01").await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["service_name"], "Immigration legal services");
+    let outcome = format!("/api/v1/hotline/referrals/{id}/outcome");
+    let (status, _) = post_json(&app, &advocate, &outcome, &json!({"outcome": "lost"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post_json(&app, &advocate, &outcome, &json!({"outcome": "served"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(due("2026-12-31").await.is_empty(), "followed up");
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        "/api/v1/hotline/referrals/018f0000-0000-7000-8000-000000000000/outcome",
+        &json!({"outcome": "served"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     app.shutdown().await;
 }

@@ -5,4 +5,5 @@
 pub mod consent;
 pub mod contact;
 pub mod coverage;
+pub mod referral;
 pub mod screening;
