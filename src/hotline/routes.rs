@@ -616,3 +616,66 @@ pub async fn follow_ups(
     };
     Ok(Json(super::referrals::follow_ups(&state.db, date).await?))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// 1 to 1,600 characters.
+    pub body: String,
+}
+
+/// An advocate replies in a text thread; the text goes through Twilio's REST API.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/sms/threads/{id}/messages",
+    tag = "hotline",
+    request_body = ReplyRequest,
+    params(("id" = String, Path, description = "The thread's id")),
+    responses(
+        (status = 201, description = "Sent and stored; the answer is its id", body = String),
+        (status = 400, description = "The text is empty or too long", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No thread has this id", body = crate::kernel::web::error::ErrorBody),
+        (status = 409, description = "The person texted STOP", body = crate::kernel::web::error::ErrorBody),
+        (status = 503, description = "No Twilio account is configured, or Twilio refused", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn sms_reply(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    use super::sms::ReplyRefusal;
+    require_json(&headers)?;
+    let request: ReplyRequest = json(&body)?;
+    let text = request.body.trim();
+    if text.is_empty() || text.chars().count() > 1_600 {
+        return Err(ApiError::field("body", "write 1 to 1,600 characters"));
+    }
+    match super::sms::reply(
+        &state.db,
+        &state.crypto,
+        &state.text_line,
+        &principal,
+        &id,
+        text,
+    )
+    .await?
+    {
+        Ok(message) => Ok((StatusCode::CREATED, Json(message))),
+        Err(ReplyRefusal::NoSuchThread) => Err(ApiError::NotFound),
+        Err(ReplyRefusal::OptedOut) => Err(ApiError::Conflict(
+            "this person texted STOP; nothing can be sent until they text START",
+        )),
+        Err(ReplyRefusal::NotConfigured) => Err(ApiError::Unavailable(
+            "the text line has no Twilio account configured",
+        )),
+        Err(ReplyRefusal::Provider(why)) => {
+            tracing::warn!(why, "text line: reply not sent");
+            Err(ApiError::Unavailable(
+                "the text provider did not take the message; try again",
+            ))
+        }
+    }
+}

@@ -22,6 +22,11 @@ pub struct TextLine {
     pub public_base_url: String,
     /// Given in the HELP answer.
     pub hotline_number: String,
+    /// The text line's own number (short code), which advocates' replies come from.
+    pub text_line: String,
+    pub account_sid: Option<String>,
+    /// Twilio's REST API (a local recorder in tests).
+    pub api_base: String,
 }
 
 impl TextLine {
@@ -217,4 +222,101 @@ mod tests {
         );
         assert!(twiml(&Reply::Nothing).ends_with("<Response></Response>"));
     }
+}
+
+/// Why a reply was not sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReplyRefusal {
+    NoSuchThread,
+    /// The person texted STOP: nothing goes to them until they text START.
+    OptedOut,
+    /// No Twilio account is configured.
+    NotConfigured,
+    /// Twilio refused or could not be reached; nothing was stored.
+    Provider(String),
+}
+
+/// Sends an advocate's reply in a thread through Twilio's REST API and stores it.
+pub async fn reply(
+    db: &Db,
+    crypto: &Crypto,
+    line: &TextLine,
+    advocate: &crate::kernel::auth::Principal,
+    thread_id: &str,
+    body: &str,
+) -> Result<Result<String, ReplyRefusal>, HotlineError> {
+    let Some((sender_sealed, opted_out)) = store::thread(db.reader(), thread_id).await? else {
+        return Ok(Err(ReplyRefusal::NoSuchThread));
+    };
+    let (Some(sid), Some(token)) = (&line.account_sid, &line.auth_token) else {
+        return Ok(Err(ReplyRefusal::NotConfigured));
+    };
+    if opted_out {
+        return Ok(Err(ReplyRefusal::OptedOut));
+    }
+    let to = crypto
+        .open_field("sms_threads", "sender", thread_id, &sender_sealed)
+        .await?;
+    let url = format!(
+        "{}/2010-04-01/Accounts/{sid}/Messages.json",
+        line.api_base.trim_end_matches('/')
+    );
+    let sent = reqwest::Client::new()
+        .post(&url)
+        .basic_auth(sid, Some(token.expose()))
+        .form(&[
+            ("To", to.as_str()),
+            ("From", line.text_line.as_str()),
+            ("Body", body),
+        ])
+        .timeout(std::time::Duration::from_secs(15))
+        .send()
+        .await;
+    let message_sid = match sent {
+        Ok(response) if response.status().is_success() => response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["sid"].as_str().map(str::to_owned)),
+        Ok(response) => {
+            return Ok(Err(ReplyRefusal::Provider(format!(
+                "the provider answered {}",
+                response.status()
+            ))));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "text line: the provider could not be reached");
+            return Ok(Err(ReplyRefusal::Provider(
+                "the provider could not be reached".to_owned(),
+            )));
+        }
+    };
+    let Some(message_sid) = message_sid else {
+        return Ok(Err(ReplyRefusal::Provider(
+            "the provider gave no message id".to_owned(),
+        )));
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let sealed = crypto
+        .seal(Scope::System, "sms_messages", "body", &id, body)
+        .await?;
+    db.transaction(|tx| {
+        let (id, sealed, message_sid) = (&id, &sealed, &message_sid);
+        async move {
+            let now = now_micros();
+            store::insert_message(tx, id, thread_id, message_sid, "outbound", sealed, now).await?;
+            let event = crate::kernel::audit::Event {
+                object_type: Some("sms_thread"),
+                object_id: Some(thread_id.to_owned()),
+                detail: Some(format!("message={id}")),
+                ..crate::kernel::audit::Event::by(advocate, "hotline.sms.reply")
+            };
+            crate::kernel::audit::append(tx, &event, crate::kernel::audit::Outcome::Success)
+                .await?;
+            Ok::<_, HotlineError>(())
+        }
+        .scope_boxed()
+    })
+    .await?;
+    Ok(Ok(id))
 }

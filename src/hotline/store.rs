@@ -508,3 +508,13 @@ pub async fn follow_ups_due(pool: &AnyPool, date: &str) -> Result<Vec<DueReferra
     .fetch_all(pool)
     .await
 }
+
+/// A thread's sealed sender and whether they opted out.
+pub async fn thread(pool: &AnyPool, id: &str) -> Result<Option<(String, bool)>, sqlx::Error> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT sender, opted_out FROM sms_threads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(sender, opted_out)| (sender, opted_out != 0)))
+}

@@ -508,6 +508,11 @@ pub const ROUTES: &[RouteRule] = &[
         "/api/v1/hotline/follow-ups",
         Policy::Requires(Action::ReadHotlineRecords),
     ),
+    rule(
+        "POST",
+        "/api/v1/hotline/sms/threads/{id}/messages",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).
     rule("POST", "/webhooks/twilio/sms", Policy::Public),

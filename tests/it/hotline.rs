@@ -17,6 +17,7 @@ on_both_databases! {
     reports_carry_identifying_details_only_as_the_consent_rule_allows;
     coverage_shows_every_hour_without_an_advocate_or_a_supervisor;
     referrals_are_followed_up_until_their_outcome_is_known;
+    advocates_reply_by_text_unless_the_person_opted_out;
 }
 
 fn call(phone: &str) -> Value {
@@ -886,5 +887,133 @@ async fn referrals_are_followed_up_until_their_outcome_is_known(backend: Backend
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    app.shutdown().await;
+}
+
+/// What a stand-in for Twilio's REST API was sent: the Authorization header and the form.
+type Sent = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A local stand-in for Twilio's REST API that records each message it is asked to send.
+async fn twilio_recorder() -> (String, Sent) {
+    use axum::extract::State;
+    let sent: Sent = Sent::default();
+    let app = axum::Router::new()
+        .route(
+            "/2010-04-01/Accounts/{sid}/Messages.json",
+            axum::routing::post(
+                |State(sent): State<Sent>, headers: axum::http::HeaderMap, body: String| async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let form = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+                    let mut sent = sent.lock().unwrap();
+                    sent.push((auth, form));
+                    axum::Json(json!({"sid": format!("SMsent{:026}", sent.len())}))
+                },
+            ),
+        )
+        .with_state(sent.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}"), sent)
+}
+
+async fn advocates_reply_by_text_unless_the_person_opted_out(backend: Backend) {
+    let (api, sent) = twilio_recorder().await;
+    let app = TestApp::spawn_with(backend, |config| {
+        config.twilio_auth_token = Some(atip::kernel::config::Secret::new(TOKEN));
+        config.twilio_account_sid = Some("AC0123".to_owned());
+        config.twilio_api_base.clone_from(&api);
+        config.public_base_url = Some(BASE.to_owned());
+    })
+    .await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let first = [
+        ("MessageSid", "SM00000000000000000000000000000011"),
+        ("From", "+15595550123"),
+        ("Body", "are you there?"),
+    ];
+    signed(&app, &first).await;
+    let thread: String = sqlx::query_scalar("SELECT id FROM sms_threads")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    let path = format!("/api/v1/hotline/sms/threads/{thread}/messages");
+    let (status, id) = post_json(
+        &app,
+        &advocate,
+        &path,
+        &json!({"body": "Yes. Are you safe to text now?"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{id}");
+    {
+        let sent = sent.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        let (auth, form) = &sent[0];
+        let expected = base64::engine::general_purpose::STANDARD.encode(format!("AC0123:{TOKEN}"));
+        assert_eq!(auth, &format!("Basic {expected}"));
+        let field = |name: &str| {
+            form.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(field("To"), Some("+15595550123"));
+        assert_eq!(field("From"), Some("233733"));
+        assert_eq!(field("Body"), Some("Yes. Are you safe to text now?"));
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM sms_messages WHERE direction = 'outbound'"
+        )
+        .await,
+        1
+    );
+    let (status, _) = post_json(&app, &advocate, &path, &json!({"body": "   "})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        "/api/v1/hotline/sms/threads/018f0000-0000-7000-8000-000000000000/messages",
+        &json!({"body": "hello"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // After STOP nothing goes out.
+    let stop = [
+        ("MessageSid", "SM00000000000000000000000000000012"),
+        ("From", "+15595550123"),
+        ("Body", "STOP"),
+    ];
+    signed(&app, &stop).await;
+    let (status, _) = post_json(&app, &advocate, &path, &json!({"body": "Still there?"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(sent.lock().unwrap().len(), 1);
+    app.shutdown().await;
+
+    // Without a Twilio account nothing can be sent.
+    let app = TestApp::spawn_with(backend, |config| {
+        config.twilio_auth_token = Some(atip::kernel::config::Secret::new(TOKEN));
+        config.public_base_url = Some(BASE.to_owned());
+    })
+    .await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    signed(&app, &first).await;
+    let thread: String = sqlx::query_scalar("SELECT id FROM sms_threads")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        &format!("/api/v1/hotline/sms/threads/{thread}/messages"),
+        &json!({"body": "hello"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     app.shutdown().await;
 }

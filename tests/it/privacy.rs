@@ -178,6 +178,9 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
         auth_token: None,
         public_base_url: "https://hotline.example.org".into(),
         hotline_number: "1-888-373-7888".into(),
+        text_line: "233733".into(),
+        account_sid: None,
+        api_base: "http://127.0.0.1:9".into(),
     };
     let text = atip::hotline::sms::Inbound {
         message_sid: "SMprivacy0000000000000000000000001".into(),

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The request contradicts what is stored (an idempotency key reused for other data).
     #[error("{0}")]
     Conflict(&'static str),
+    /// Something this request needs is missing or down (not configured, a provider).
+    #[error("{0}")]
+    Unavailable(&'static str),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -82,6 +85,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden => (StatusCode::FORBIDDEN, BTreeMap::new()),
             Self::NotFound => (StatusCode::NOT_FOUND, BTreeMap::new()),
             Self::Conflict(_) => (StatusCode::CONFLICT, BTreeMap::new()),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, BTreeMap::new()),
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, BTreeMap::new())
