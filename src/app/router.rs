@@ -60,6 +60,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(hotline::routes::referral_outcome))
         .routes(routes!(hotline::routes::follow_ups))
         .routes(routes!(hotline::routes::sms_reply))
+        .routes(routes!(hotline::routes::indicators))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

@@ -2,6 +2,7 @@
 //! text line's webhook.
 
 pub mod cases;
+pub mod indicators;
 pub mod model;
 pub mod referrals;
 pub mod routes;

@@ -679,3 +679,52 @@ pub async fn sms_reply(
         }
     }
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorParams {
+    /// First day (YYYY-MM-DD, UTC); default: the first of this month.
+    from: Option<String>,
+    /// Day after the last (YYYY-MM-DD); default: the first of next month.
+    to: Option<String>,
+}
+
+/// The hotline's indicators for a period: signals by channel and reason, cases by type
+/// and indicator level, referrals, reports to authorities.
+#[utoipa::path(
+    get,
+    path = "/api/v1/hotline/indicators",
+    tag = "hotline",
+    params(IndicatorParams),
+    responses(
+        (status = 200, description = "Counts for the period", body = super::indicators::Indicators),
+        (status = 400, description = "A date is not valid, or `to` is not after `from`", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn indicators(
+    State(state): State<AppState>,
+    crate::kernel::web::extract::ApiQuery(params): crate::kernel::web::extract::ApiQuery<
+        IndicatorParams,
+    >,
+) -> Result<Json<super::indicators::Indicators>, ApiError> {
+    let date = |raw: Option<String>, field: &str, default: jiff::civil::Date| match raw {
+        Some(raw) => raw
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| ApiError::field(field, "is not a date such as 2026-11-01")),
+        None => Ok(default),
+    };
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let first = today.first_of_month();
+    let next = first
+        .checked_add(jiff::Span::new().months(1))
+        .map_err(|_| ApiError::field("to", "is out of range"))?;
+    let from = date(params.from, "from", first)?;
+    let to = date(params.to, "to", next)?;
+    if to <= from {
+        return Err(ApiError::field("to", "must be after from"));
+    }
+    Ok(Json(super::indicators::between(&state.db, from, to).await?))
+}

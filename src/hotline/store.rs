@@ -518,3 +518,75 @@ pub async fn thread(pool: &AnyPool, id: &str) -> Result<Option<(String, bool)>, 
             .await?;
     Ok(row.map(|(sender, opted_out)| (sender, opted_out != 0)))
 }
+
+/// `(key, count)` pairs of one aggregate over a period (`from` included, `to` not).
+async fn counted(
+    pool: &AnyPool,
+    sql: &'static str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+}
+
+/// The period's aggregates: contacts by channel and by reason code list, cases opened
+/// by type, screenings' levels, referrals by kind, reports by agency.
+pub struct Counts {
+    pub contacts_by_channel: Vec<(String, i64)>,
+    pub contact_reasons: Vec<(String, i64)>,
+    pub cases_by_type: Vec<(String, i64)>,
+    pub cases_by_level: Vec<(String, i64)>,
+    pub referrals_by_kind: Vec<(String, i64)>,
+    pub reports_by_agency: Vec<(String, i64)>,
+}
+
+pub async fn counts(pool: &AnyPool, from: i64, to: i64) -> Result<Counts, sqlx::Error> {
+    Ok(Counts {
+        contacts_by_channel: counted(
+            pool,
+            "SELECT channel, COUNT(*) FROM hotline_contacts WHERE started_at >= $1 AND started_at < $2 GROUP BY channel ORDER BY channel",
+            from,
+            to,
+        )
+        .await?,
+        contact_reasons: counted(
+            pool,
+            "SELECT reasons, COUNT(*) FROM hotline_contacts WHERE started_at >= $1 AND started_at < $2 GROUP BY reasons",
+            from,
+            to,
+        )
+        .await?,
+        cases_by_type: counted(
+            pool,
+            "SELECT trafficking_type, COUNT(*) FROM hotline_cases WHERE created_at >= $1 AND created_at < $2 GROUP BY trafficking_type ORDER BY trafficking_type",
+            from,
+            to,
+        )
+        .await?,
+        cases_by_level: counted(
+            pool,
+            "SELECT COALESCE(indicator_level, 'not-screened'), COUNT(*) FROM hotline_cases WHERE created_at >= $1 AND created_at < $2 GROUP BY COALESCE(indicator_level, 'not-screened') ORDER BY 1",
+            from,
+            to,
+        )
+        .await?,
+        referrals_by_kind: counted(
+            pool,
+            "SELECT kind, COUNT(*) FROM hotline_referrals WHERE created_at >= $1 AND created_at < $2 GROUP BY kind ORDER BY kind",
+            from,
+            to,
+        )
+        .await?,
+        reports_by_agency: counted(
+            pool,
+            "SELECT agency, COUNT(*) FROM hotline_reports WHERE created_at >= $1 AND created_at < $2 GROUP BY agency ORDER BY agency",
+            from,
+            to,
+        )
+        .await?,
+    })
+}

@@ -45,6 +45,8 @@ pub enum Action {
     ReadHotlineRecords,
     /// See and take the alerts of cases at high indicators or involving a minor.
     SuperviseHotline,
+    /// Read the hotline's aggregate indicators (counts, nothing about a person).
+    ReadHotlineIndicators,
 }
 
 impl Action {
@@ -75,6 +77,7 @@ impl Action {
             Self::TakeHotlineContacts => "take-hotline-contacts",
             Self::ReadHotlineRecords => "read-hotline-records",
             Self::SuperviseHotline => "supervise-hotline",
+            Self::ReadHotlineIndicators => "read-hotline-indicators",
         }
     }
 
@@ -106,6 +109,7 @@ impl Action {
             Self::TakeHotlineContacts => "take hotline contacts",
             Self::ReadHotlineRecords => "read hotline records",
             Self::SuperviseHotline => "supervise hotline",
+            Self::ReadHotlineIndicators => "read hotline indicators",
         }
     }
 }
@@ -258,6 +262,12 @@ fn allows(role: Role, action: Action) -> bool {
             matches!(role, Role::HotlineAdvocate | Role::HotlineSupervisor)
         }
         Action::SuperviseHotline => matches!(role, Role::HotlineSupervisor),
+        // Counts for the program's reports: supervisors, the federal program officer and
+        // analysts.
+        Action::ReadHotlineIndicators => matches!(
+            role,
+            Role::HotlineSupervisor | Role::ProgramOfficer | Role::Analyst
+        ),
         Action::ReadConfidentialAddress | Action::NoteListing => matches!(
             role,
             Role::HotlineAdvocate | Role::HotlineSupervisor | Role::DirectoryCurator
@@ -512,6 +522,11 @@ pub const ROUTES: &[RouteRule] = &[
         "POST",
         "/api/v1/hotline/sms/threads/{id}/messages",
         Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/indicators",
+        Policy::Requires(Action::ReadHotlineIndicators),
     ),
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).

@@ -18,6 +18,7 @@ on_both_databases! {
     coverage_shows_every_hour_without_an_advocate_or_a_supervisor;
     referrals_are_followed_up_until_their_outcome_is_known;
     advocates_reply_by_text_unless_the_person_opted_out;
+    indicators_count_the_periods_records;
 }
 
 fn call(phone: &str) -> Value {
@@ -1015,5 +1016,70 @@ async fn advocates_reply_by_text_unless_the_person_opted_out(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    app.shutdown().await;
+}
+
+async fn indicators_count_the_periods_records(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let case = open_case(&app, &advocate, "indicators-1").await;
+    let mut text = call("+1 559 555 0190");
+    text["channel"] = json!("sms");
+    text["reasons"] = json!(["tip"]);
+    text["new_case"] = Value::Null;
+    text["case_id"] = json!(case);
+    let (status, _) = post_contact(&app, &advocate, Some("indicators-2"), &text).await;
+    assert_eq!(status, StatusCode::CREATED);
+    post_json(
+        &app,
+        &advocate,
+        &format!("/api/v1/hotline/cases/{case}/screenings"),
+        &json!({"answers": {"age-adult": "yes", "locked-in": "yes", "job-differs": "yes"}}),
+    )
+    .await;
+    let analyst = app.signed_in(Role::Analyst, None).await;
+    let all: Value = app
+        .get_as(
+            &analyst,
+            "/api/v1/hotline/indicators?from=2000-01-01&to=2100-01-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["signals"], 2, "{all}");
+    assert_eq!(all["signals_by_channel"], json!({"phone": 1, "sms": 1}));
+    assert_eq!(
+        all["signals_by_reason"],
+        json!({"crisis": 1, "referral-request": 1, "tip": 1})
+    );
+    assert_eq!(all["cases"], 1);
+    assert_eq!(all["cases_by_indicator_level"], json!({"high": 1}));
+    let later: Value = app
+        .get_as(
+            &analyst,
+            "/api/v1/hotline/indicators?from=2026-11-30&to=2026-12-01",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later["signals"], 0, "{later}");
+    assert_eq!(
+        app.get_as(
+            &analyst,
+            "/api/v1/hotline/indicators?from=2026-12-01&to=2026-11-01"
+        )
+        .await
+        .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get_as(&advocate, "/api/v1/hotline/indicators")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "advocates take contacts; the numbers are for supervisors and the program"
+    );
     app.shutdown().await;
 }
