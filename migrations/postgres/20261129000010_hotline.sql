@@ -146,3 +146,16 @@ CREATE TABLE hotline_referrals (
 );
 CREATE INDEX hotline_referrals_contact ON hotline_referrals (contact_id);
 CREATE INDEX hotline_referrals_due ON hotline_referrals (outcome, follow_up_due);
+
+-- The crisis checklist of a contact with someone in immediate danger: each step done
+-- (when) or skipped (why, sealed: a reason may name people).
+CREATE TABLE hotline_crisis_steps (
+    contact_id     TEXT NOT NULL REFERENCES hotline_contacts (id),
+    step           TEXT NOT NULL,
+    done_at        BIGINT,
+    skipped_reason TEXT,  -- sealed
+    recorded_by    TEXT NOT NULL REFERENCES users (id),
+    recorded_at    BIGINT NOT NULL,
+    PRIMARY KEY (contact_id, step)
+);
+CREATE INDEX hotline_crisis_steps_done ON hotline_crisis_steps (step, done_at);

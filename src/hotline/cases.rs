@@ -304,3 +304,77 @@ pub async fn report(
         document,
     }))
 }
+
+/// Records the crisis checklist of a contact (reasons for skipped steps sealed) and
+/// alerts the supervisors about its case. `None`: no such contact.
+pub async fn record_crisis(
+    db: &Db,
+    crypto: &Crypto,
+    advocate: &Principal,
+    contact_id: &str,
+    checklist: &super::model::crisis::Checklist,
+) -> Result<Option<Vec<String>>, HotlineError> {
+    use super::model::crisis::StepRecord;
+    let mut rows = Vec::new();
+    for (step, record) in checklist {
+        let name = super::model::contact::code(step);
+        let row = match record {
+            StepRecord::Done(at) => (name, Some(at.as_microsecond()), None),
+            StepRecord::Skipped(reason) => {
+                let column = format!("skipped_reason:{name}");
+                let sealed = crypto
+                    .seal(
+                        Scope::System,
+                        "hotline_crisis_steps",
+                        &column,
+                        contact_id,
+                        reason,
+                    )
+                    .await?;
+                (name, None, Some(sealed))
+            }
+        };
+        rows.push(row);
+    }
+    db.transaction(|tx| {
+        let rows = &rows;
+        async move {
+            let Some(case) = store::case_of_contact(tx, contact_id).await? else {
+                return Ok(None);
+            };
+            let (by, now) = (advocate.id.to_string(), now_micros());
+            for (step, done_at, skipped) in rows {
+                store::upsert_crisis_step(
+                    tx,
+                    contact_id,
+                    step,
+                    (*done_at, skipped.as_deref()),
+                    &by,
+                    now,
+                )
+                .await?;
+            }
+            let mut raised = Vec::new();
+            if let Some(case) = case {
+                let alert = uuid::Uuid::now_v7().to_string();
+                if store::raise_alert(tx, &alert, &case, "imminent-danger", now).await? {
+                    raised.push("imminent-danger".to_owned());
+                }
+            }
+            let event = Event {
+                object_type: Some("hotline_contact"),
+                object_id: Some(contact_id.to_owned()),
+                detail: Some(format!(
+                    "done={} skipped={}",
+                    rows.iter().filter(|r| r.1.is_some()).count(),
+                    rows.iter().filter(|r| r.2.is_some()).count()
+                )),
+                ..Event::by(advocate, "hotline.crisis.record")
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, HotlineError>(Some(raised))
+        }
+        .scope_boxed()
+    })
+    .await
+}

@@ -1,11 +1,14 @@
 //! The hotline's indicators for any period, computed from its records: signals by
-//! channel and reason, cases by type and indicator level, referrals, reports.
+//! channel and reason, cases by type and indicator level, referrals, reports, emergency
+//! requests.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::model::contact::code;
+use super::model::crisis::Step;
 use super::service::HotlineError;
 use super::store;
 use crate::kernel::db::Db;
@@ -27,6 +30,8 @@ pub struct Indicators {
     pub referrals_by_kind: BTreeMap<String, i64>,
     pub referrals: i64,
     pub reports_by_agency: BTreeMap<String, i64>,
+    /// Emergency shelter, extraction and transportation requested (crisis checklists).
+    pub emergency_requests: i64,
 }
 
 fn total(counts: &BTreeMap<String, i64>) -> i64 {
@@ -44,7 +49,14 @@ pub async fn between(
             .map(|z| z.timestamp().as_microsecond())
             .map_err(|e| HotlineError::Other(e.to_string()))
     };
-    let counts = store::counts(db.reader(), micros(from)?, micros(to)?).await?;
+    let (start, end) = (micros(from)?, micros(to)?);
+    let counts = store::counts(db.reader(), start, end).await?;
+    let emergency: Vec<String> = Step::ALL
+        .into_iter()
+        .filter(|s| s.is_emergency_request())
+        .map(|s| code(&s))
+        .collect();
+    let emergency_requests = store::emergency_requests(db.reader(), &emergency, start, end).await?;
     let mut by_reason: BTreeMap<String, i64> = BTreeMap::new();
     for (reasons, n) in &counts.contact_reasons {
         for reason in reasons.split(',').filter(|r| !r.is_empty()) {
@@ -67,5 +79,6 @@ pub async fn between(
         referrals: total(&referrals_by_kind),
         referrals_by_kind,
         reports_by_agency: map(counts.reports_by_agency),
+        emergency_requests,
     })
 }

@@ -728,3 +728,39 @@ pub async fn indicators(
     }
     Ok(Json(super::indicators::between(&state.db, from, to).await?))
 }
+
+/// Record the crisis checklist of a contact with someone in immediate danger: every
+/// step done (when) or skipped (why). The case's supervisors are alerted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/contacts/{id}/crisis",
+    tag = "hotline",
+    request_body = super::model::crisis::ChecklistForm,
+    params(("id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 201, description = "Recorded; the answer lists the alerts raised", body = Vec<String>),
+        (status = 400, description = "A step is missing, or skipped without a reason (each named)", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No contact has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn crisis(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Vec<String>>), ApiError> {
+    require_json(&headers)?;
+    let form: super::model::crisis::ChecklistForm = json(&body)?;
+    let checklist = form.parse().map_err(|refused| ApiError::BadRequest {
+        message: "every step needs the time it was done or the reason it was skipped".to_owned(),
+        fields: refused
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect(),
+    })?;
+    super::cases::record_crisis(&state.db, &state.crypto, &principal, &id, &checklist)
+        .await?
+        .map(|raised| (StatusCode::CREATED, Json(raised)))
+        .ok_or(ApiError::NotFound)
+}

@@ -590,3 +590,65 @@ pub async fn counts(pool: &AnyPool, from: i64, to: i64) -> Result<Counts, sqlx::
         .await?,
     })
 }
+
+/// Records one step of a contact's crisis checklist (again: the latest record stands).
+pub async fn upsert_crisis_step(
+    conn: &mut AnyConnection,
+    contact_id: &str,
+    step: &str,
+    (done_at, skipped_sealed): (Option<i64>, Option<&str>),
+    recorded_by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_crisis_steps (contact_id, step, done_at, skipped_reason, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (contact_id, step) DO UPDATE SET done_at = excluded.done_at, \
+         skipped_reason = excluded.skipped_reason, recorded_by = excluded.recorded_by, \
+         recorded_at = excluded.recorded_at",
+    )
+    .bind(contact_id)
+    .bind(step)
+    .bind(done_at)
+    .bind(skipped_sealed)
+    .bind(recorded_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The case of a contact, if it has one (`None` inside: no case; outer `None`: no contact).
+pub async fn case_of_contact(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT case_id FROM hotline_contacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(case,)| case))
+}
+
+/// Emergency requests made in a period (steps done then).
+pub async fn emergency_requests(
+    pool: &AnyPool,
+    steps: &[String],
+    from: i64,
+    to: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut total = 0;
+    for step in steps {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM hotline_crisis_steps WHERE step = $1 AND done_at >= $2 AND done_at < $3",
+        )
+        .bind(step)
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await?;
+        total += n;
+    }
+    Ok(total)
+}

@@ -524,6 +524,11 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "POST",
+        "/api/v1/hotline/contacts/{id}/crisis",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "GET",
         "/api/v1/hotline/indicators",
         Policy::Requires(Action::ReadHotlineIndicators),

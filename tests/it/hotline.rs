@@ -19,6 +19,7 @@ on_both_databases! {
     referrals_are_followed_up_until_their_outcome_is_known;
     advocates_reply_by_text_unless_the_person_opted_out;
     indicators_count_the_periods_records;
+    a_crisis_checklist_records_every_step_and_alerts_supervisors;
 }
 
 fn call(phone: &str) -> Value {
@@ -1081,5 +1082,92 @@ async fn indicators_count_the_periods_records(backend: Backend) {
         StatusCode::FORBIDDEN,
         "advocates take contacts; the numbers are for supervisors and the program"
     );
+    app.shutdown().await;
+}
+
+/// A checklist with every step done but the last two, skipped for a reason.
+pub fn checklist() -> Value {
+    let done = json!({"done_at": "2026-11-29T03:25:00Z"});
+    json!({"steps": {
+        "emergency-services-called": done,
+        "law-enforcement-called": done,
+        "supervisor-alerted": done,
+        "emergency-shelter-requested": done,
+        "extraction-requested": {"skipped": "She is already away from the farm"},
+        "transportation-requested": {"skipped": "Her cousin Rosa is driving her"}
+    }})
+}
+
+async fn a_crisis_checklist_records_every_step_and_alerts_supervisors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let supervisor = app.signed_in(Role::HotlineSupervisor, None).await;
+    let (_, contact) =
+        post_contact(&app, &advocate, Some("crisis-1"), &call("+1 559 555 0191")).await;
+    let path = format!(
+        "/api/v1/hotline/contacts/{}/crisis",
+        contact["id"].as_str().unwrap()
+    );
+    let mut partial = checklist();
+    partial["steps"]
+        .as_object_mut()
+        .unwrap()
+        .remove("supervisor-alerted");
+    partial["steps"]["extraction-requested"] = json!({"skipped": "no"});
+    let (status, error) = post_json(&app, &advocate, &path, &partial).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields = error["error"]["fields"].as_object().unwrap();
+    assert!(
+        fields.contains_key("steps.supervisor-alerted")
+            && fields.contains_key("steps.extraction-requested"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_crisis_steps").await,
+        0
+    );
+    let (status, raised) = post_json(&app, &advocate, &path, &checklist()).await;
+    assert_eq!(status, StatusCode::CREATED, "{raised}");
+    assert_eq!(raised, json!(["imminent-danger"]));
+    let (_, again) = post_json(&app, &advocate, &path, &checklist()).await;
+    assert_eq!(again, json!([]), "one alert per case");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_crisis_steps").await,
+        6
+    );
+    let reasons: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT skipped_reason FROM hotline_crisis_steps")
+            .fetch_all(app.db.reader())
+            .await
+            .unwrap();
+    assert!(
+        reasons.iter().flatten().all(|r| !r.contains("Rosa")),
+        "reasons are sealed"
+    );
+    let alerts: Value = app
+        .get_as(&supervisor, "/api/v1/hotline/alerts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alerts[0]["kind"], "imminent-danger", "{alerts}");
+    let numbers: Value = app
+        .get_as(
+            &supervisor,
+            "/api/v1/hotline/indicators?from=2026-11-29&to=2026-11-30",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(numbers["emergency_requests"], 1, "{numbers}");
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        "/api/v1/hotline/contacts/018f0000-0000-7000-8000-000000000000/crisis",
+        &checklist(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     app.shutdown().await;
 }

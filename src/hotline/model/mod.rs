@@ -1,9 +1,10 @@
-//! The hotline's rules, without I/O: a contact as sent, the screening questionnaire and
+//! The hotline's rules, without I/O: a contact as sent, the crisis checklist, the screening questionnaire and
 //! its suggested indicator level, the consent rule for reports to authorities, and
 //! shift coverage.
 
 pub mod consent;
 pub mod contact;
 pub mod coverage;
+pub mod crisis;
 pub mod referral;
 pub mod screening;
