@@ -159,3 +159,14 @@ CREATE TABLE hotline_crisis_steps (
     PRIMARY KEY (contact_id, step)
 );
 CREATE INDEX hotline_crisis_steps_done ON hotline_crisis_steps (step, done_at);
+
+-- A supervisor's review of a contact: a score and comments (sealed).
+CREATE TABLE hotline_reviews (
+    id          TEXT PRIMARY KEY,
+    contact_id  TEXT NOT NULL REFERENCES hotline_contacts (id),
+    score       BIGINT NOT NULL,
+    comments    TEXT,  -- sealed
+    reviewed_by TEXT NOT NULL REFERENCES users (id),
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX hotline_reviews_contact ON hotline_reviews (contact_id);

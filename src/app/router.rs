@@ -62,6 +62,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(hotline::routes::sms_reply))
         .routes(routes!(hotline::routes::indicators))
         .routes(routes!(hotline::routes::crisis))
+        .routes(routes!(hotline::routes::review))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

@@ -378,3 +378,51 @@ pub async fn record_crisis(
     })
     .await
 }
+
+/// A supervisor's review of a contact (score 1 to 5, comments sealed). `None`: no such
+/// contact.
+pub async fn review(
+    db: &Db,
+    crypto: &Crypto,
+    supervisor: &Principal,
+    contact_id: &str,
+    score: u8,
+    comments: Option<&str>,
+) -> Result<Option<String>, HotlineError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let sealed = match comments {
+        Some(text) => Some(
+            crypto
+                .seal(Scope::System, "hotline_reviews", "comments", &id, text)
+                .await?,
+        ),
+        None => None,
+    };
+    db.transaction(|tx| {
+        let (id, sealed) = (&id, &sealed);
+        async move {
+            if store::case_of_contact(tx, contact_id).await?.is_none() {
+                return Ok(None);
+            }
+            store::insert_review(
+                tx,
+                id,
+                contact_id,
+                (i64::from(score), sealed.as_deref()),
+                &supervisor.id.to_string(),
+                now_micros(),
+            )
+            .await?;
+            let event = Event {
+                object_type: Some("hotline_contact"),
+                object_id: Some(contact_id.to_owned()),
+                detail: Some(format!("review={id} score={score}")),
+                ..Event::by(supervisor, "hotline.contact.review")
+            };
+            audit::append(tx, &event, Outcome::Success).await?;
+            Ok::<_, HotlineError>(Some(id.clone()))
+        }
+        .scope_boxed()
+    })
+    .await
+}

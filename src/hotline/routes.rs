@@ -764,3 +764,59 @@ pub async fn crisis(
         .map(|raised| (StatusCode::CREATED, Json(raised)))
         .ok_or(ApiError::NotFound)
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// 1 (poor) to 5 (exemplary).
+    pub score: u8,
+    /// Up to 5,000 characters.
+    #[serde(default)]
+    pub comments: Option<String>,
+}
+
+/// A supervisor reviews a contact: a score and comments for the advocate's coaching.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/contacts/{id}/reviews",
+    tag = "hotline",
+    request_body = ReviewRequest,
+    params(("id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 201, description = "Recorded; the answer is its id", body = String),
+        (status = 400, description = "The score or comments are not valid", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No contact has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn review(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    require_json(&headers)?;
+    let request: ReviewRequest = json(&body)?;
+    if !(1..=5).contains(&request.score) {
+        return Err(ApiError::field("score", "from 1 to 5"));
+    }
+    let comments = request
+        .comments
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if comments.is_some_and(|c| c.chars().count() > 5_000) {
+        return Err(ApiError::field("comments", "is too long"));
+    }
+    super::cases::review(
+        &state.db,
+        &state.crypto,
+        &principal,
+        &id,
+        request.score,
+        comments,
+    )
+    .await?
+    .map(|review| (StatusCode::CREATED, Json(review)))
+    .ok_or(ApiError::NotFound)
+}

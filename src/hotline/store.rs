@@ -652,3 +652,26 @@ pub async fn emergency_requests(
     }
     Ok(total)
 }
+
+pub async fn insert_review(
+    conn: &mut AnyConnection,
+    id: &str,
+    contact_id: &str,
+    (score, comments_sealed): (i64, Option<&str>),
+    reviewed_by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_reviews (id, contact_id, score, comments, reviewed_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(contact_id)
+    .bind(score)
+    .bind(comments_sealed)
+    .bind(reviewed_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

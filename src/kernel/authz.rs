@@ -529,6 +529,11 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "POST",
+        "/api/v1/hotline/contacts/{id}/reviews",
+        Policy::Requires(Action::SuperviseHotline),
+    ),
+    rule(
         "GET",
         "/api/v1/hotline/indicators",
         Policy::Requires(Action::ReadHotlineIndicators),

@@ -1169,5 +1169,23 @@ async fn a_crisis_checklist_records_every_step_and_alerts_supervisors(backend: B
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The supervisor reviews the contact; advocates do not review.
+    let reviews = format!(
+        "/api/v1/hotline/contacts/{}/reviews",
+        contact["id"].as_str().unwrap()
+    );
+    let good = json!({"score": 5, "comments": "Calm, every step recorded"});
+    let (status, _) = post_json(&app, &advocate, &reviews, &good).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post_json(&app, &supervisor, &reviews, &json!({"score": 9})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post_json(&app, &supervisor, &reviews, &good).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let comments: String = sqlx::query_scalar("SELECT comments FROM hotline_reviews")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert!(!comments.contains("Calm"), "comments are sealed");
     app.shutdown().await;
 }
