@@ -170,3 +170,18 @@ CREATE TABLE hotline_reviews (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX hotline_reviews_contact ON hotline_reviews (contact_id);
+
+-- What identifies people and places in a case (persons of interest' phones, emails,
+-- names, addresses, websites or ads, vehicle plates): sealed, with a blind index of the
+-- normalized value, so a later contact or case naming the same one is suggested.
+CREATE TABLE hotline_case_identifiers (
+    id          TEXT PRIMARY KEY,
+    case_id     TEXT NOT NULL REFERENCES hotline_cases (id),
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,  -- sealed
+    blind_index TEXT NOT NULL,
+    created_by  TEXT NOT NULL REFERENCES users (id),
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX hotline_case_identifiers_blind ON hotline_case_identifiers (blind_index);
+CREATE INDEX hotline_case_identifiers_case ON hotline_case_identifiers (case_id);

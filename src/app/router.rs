@@ -63,6 +63,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(hotline::routes::indicators))
         .routes(routes!(hotline::routes::crisis))
         .routes(routes!(hotline::routes::review))
+        .routes(routes!(hotline::routes::identify))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

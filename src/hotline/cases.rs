@@ -426,3 +426,67 @@ pub async fn review(
     })
     .await
 }
+
+/// Adds an identifier to a case (sealed, blind-indexed) and answers with the other cases
+/// that name the same one. `None`: no such case.
+pub async fn identify(
+    db: &Db,
+    crypto: &Crypto,
+    advocate: &Principal,
+    case_id: &str,
+    kind: super::model::identifier::Kind,
+    (value, normalized): (&str, &str),
+) -> Result<Option<Vec<String>>, HotlineError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let blind = crypto.blind_index(kind.index_kind(), normalized).await?;
+    let sealed = crypto
+        .seal(
+            Scope::System,
+            "hotline_case_identifiers",
+            "value",
+            &id,
+            value,
+        )
+        .await?;
+    let kind_code = super::model::contact::code(&kind);
+    let added = db
+        .transaction(|tx| {
+            let (id, blind, sealed, kind_code) = (&id, &blind, &sealed, &kind_code);
+            async move {
+                if !store::case_exists(tx, case_id).await? {
+                    return Ok(false);
+                }
+                store::insert_identifier(
+                    tx,
+                    id,
+                    case_id,
+                    (kind_code, sealed, blind),
+                    &advocate.id.to_string(),
+                    now_micros(),
+                )
+                .await?;
+                let event = Event {
+                    object_type: Some("hotline_case"),
+                    object_id: Some(case_id.to_owned()),
+                    detail: Some(format!("identifier={id} kind={kind_code}")),
+                    ..Event::by(advocate, "hotline.case.identify")
+                };
+                audit::append(tx, &event, Outcome::Success).await?;
+                Ok::<_, HotlineError>(true)
+            }
+            .scope_boxed()
+        })
+        .await?;
+    if !added {
+        return Ok(None);
+    }
+    let mut related = store::cases_with_identifier(db.reader(), &blind, Some(case_id)).await?;
+    if kind == super::model::identifier::Kind::Phone {
+        for case in store::cases_of_phone(db.reader(), &blind, "").await? {
+            if case != case_id && !related.contains(&case) {
+                related.push(case);
+            }
+        }
+    }
+    Ok(Some(related))
+}

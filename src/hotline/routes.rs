@@ -820,3 +820,50 @@ pub async fn review(
     .map(|review| (StatusCode::CREATED, Json(review)))
     .ok_or(ApiError::NotFound)
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierRequest {
+    pub kind: super::model::identifier::Kind,
+    /// As heard; stored sealed.
+    pub value: String,
+}
+
+/// Add what identifies a person or place in a case (a trafficker's phone, an ad's
+/// website, a vehicle's plate). The answer lists the other cases that name the same one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/cases/{id}/identifiers",
+    tag = "hotline",
+    request_body = IdentifierRequest,
+    params(("id" = String, Path, description = "The case's id")),
+    responses(
+        (status = 201, description = "Added; the other cases naming it", body = Vec<String>),
+        (status = 400, description = "The value is not one of its kind", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No case has this id", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn identify(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Vec<String>>), ApiError> {
+    require_json(&headers)?;
+    let request: IdentifierRequest = json(&body)?;
+    let normalized = super::model::identifier::normalize(request.kind, &request.value)
+        .ok_or_else(|| ApiError::field("value", "is not one of its kind"))?;
+    let value = request.value.trim();
+    super::cases::identify(
+        &state.db,
+        &state.crypto,
+        &principal,
+        &id,
+        request.kind,
+        (value, &normalized),
+    )
+    .await?
+    .map(|related| (StatusCode::CREATED, Json(related)))
+    .ok_or(ApiError::NotFound)
+}

@@ -187,14 +187,17 @@ pub async fn record(
         }
         Err(e) => return Err(e),
     };
-    let related_cases = match &phone_index {
-        Some(index) => store::cases_of_phone(db.reader(), index, &id)
-            .await?
-            .into_iter()
-            .filter(|c| Some(c) != case_id.as_ref())
-            .collect(),
-        None => Vec::new(),
-    };
+    let mut related_cases: Vec<String> = Vec::new();
+    if let Some(index) = &phone_index {
+        // Earlier callers from this number, then cases that name it.
+        let callers = store::cases_of_phone(db.reader(), index, &id).await?;
+        let named = store::cases_with_identifier(db.reader(), index, case_id.as_deref()).await?;
+        for case in callers.into_iter().chain(named) {
+            if Some(&case) != case_id.as_ref() && !related_cases.contains(&case) {
+                related_cases.push(case);
+            }
+        }
+    }
     Ok(Recorded {
         id,
         case_id,

@@ -675,3 +675,44 @@ pub async fn insert_review(
     .await?;
     Ok(())
 }
+
+pub async fn insert_identifier(
+    conn: &mut AnyConnection,
+    id: &str,
+    case_id: &str,
+    (kind, value_sealed, blind_index): (&str, &str, &str),
+    created_by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_case_identifiers (id, case_id, kind, value, blind_index, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(case_id)
+    .bind(kind)
+    .bind(value_sealed)
+    .bind(blind_index)
+    .bind(created_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Other cases naming the same identifier (by its blind index), newest first.
+pub async fn cases_with_identifier(
+    pool: &AnyPool,
+    blind_index: &str,
+    except_case: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT case_id, MAX(created_at) FROM hotline_case_identifiers \
+         WHERE blind_index = $1 AND case_id <> $2 GROUP BY case_id ORDER BY MAX(created_at) DESC LIMIT 20",
+    )
+    .bind(blind_index)
+    .bind(except_case.unwrap_or(""))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}

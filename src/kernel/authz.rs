@@ -534,6 +534,11 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::SuperviseHotline),
     ),
     rule(
+        "POST",
+        "/api/v1/hotline/cases/{id}/identifiers",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "GET",
         "/api/v1/hotline/indicators",
         Policy::Requires(Action::ReadHotlineIndicators),

@@ -390,6 +390,8 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
                     "service_id": "11111111-aaaa-4111-8111-111111111111",
                     "urgency": "urgent", "kind": "information"
                 })
+            } else if p.ends_with("/identifiers") {
+                serde_json::json!({"kind": "plate", "value": "7ABC123"})
             } else if p.ends_with("/reviews") {
                 serde_json::json!({"score": 4})
             } else if p.ends_with("/crisis") {

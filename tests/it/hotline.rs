@@ -20,6 +20,7 @@ on_both_databases! {
     advocates_reply_by_text_unless_the_person_opted_out;
     indicators_count_the_periods_records;
     a_crisis_checklist_records_every_step_and_alerts_supervisors;
+    cases_naming_the_same_person_or_number_are_suggested;
 }
 
 fn call(phone: &str) -> Value {
@@ -1187,5 +1188,78 @@ async fn a_crisis_checklist_records_every_step_and_alerts_supervisors(backend: B
         .await
         .unwrap();
     assert!(!comments.contains("Calm"), "comments are sealed");
+    app.shutdown().await;
+}
+
+async fn cases_naming_the_same_person_or_number_are_suggested(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let first = open_case(&app, &advocate, "identify-1").await;
+    let second = open_case(&app, &advocate, "identify-2").await;
+    let identify = |case: &str| format!("/api/v1/hotline/cases/{case}/identifiers");
+    // A crew leader's number and website named in the first case.
+    let (status, related) = post_json(
+        &app,
+        &advocate,
+        &identify(&first),
+        &json!({"kind": "phone", "value": "(559) 555-0102"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{related}");
+    post_json(
+        &app,
+        &advocate,
+        &identify(&first),
+        &json!({"kind": "website", "value": "https://www.fieldjobs.example/apply"}),
+    )
+    .await;
+    // The second case names the same site, written differently: the first is suggested.
+    let (_, related) = post_json(
+        &app,
+        &advocate,
+        &identify(&second),
+        &json!({"kind": "website", "value": "fieldjobs.example/apply/"}),
+    )
+    .await;
+    assert_eq!(related, json!([first]), "{related}");
+    // That number calls the hotline: the case naming it is offered.
+    let mut call_in = call("+15595550102");
+    call_in["new_case"] = Value::Null;
+    let (_, contact) = post_contact(&app, &advocate, Some("identify-3"), &call_in).await;
+    assert!(
+        contact["related_cases"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(first)),
+        "{contact}"
+    );
+    // Bad values are named; an unknown case is 404; values are sealed.
+    let (status, error) = post_json(
+        &app,
+        &advocate,
+        &identify(&first),
+        &json!({"kind": "email", "value": "not an email"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(error["error"]["fields"]["value"].is_string(), "{error}");
+    let (status, _) = post_json(
+        &app,
+        &advocate,
+        &identify("018f0000-0000-7000-8000-000000000000"),
+        &json!({"kind": "plate", "value": "7ABC123"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let values: Vec<String> = sqlx::query_scalar("SELECT value FROM hotline_case_identifiers")
+        .fetch_all(app.db.reader())
+        .await
+        .unwrap();
+    assert!(
+        values
+            .iter()
+            .all(|v| !v.contains("fieldjobs") && !v.contains("555")),
+        "sealed"
+    );
     app.shutdown().await;
 }

@@ -6,5 +6,6 @@ pub mod consent;
 pub mod contact;
 pub mod coverage;
 pub mod crisis;
+pub mod identifier;
 pub mod referral;
 pub mod screening;
