@@ -12,7 +12,7 @@ use super::service::{self, ContactView, HotlineError, Recorded};
 use crate::app::AppState;
 use crate::kernel::auth::Principal;
 use crate::kernel::web::ApiError;
-use crate::kernel::web::extract::{json, require_json};
+use crate::kernel::web::extract::{ApiJson, json, require_json};
 
 impl From<HotlineError> for ApiError {
     fn from(e: HotlineError) -> Self {
@@ -174,12 +174,9 @@ pub async fn screen(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<ScreeningRequest>,
 ) -> Result<(StatusCode, Json<super::cases::Screened>), ApiError> {
     use super::model::screening::{self, Answers};
-    require_json(&headers)?;
-    let request: ScreeningRequest = json(&body)?;
     let lang = match request.language.as_deref() {
         None | Some("en") => crate::kernel::i18n::Lang::En,
         Some("es") => crate::kernel::i18n::Lang::Es,
@@ -391,11 +388,8 @@ pub async fn report(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<ReportRequest>,
 ) -> Result<(StatusCode, Json<super::cases::SentReport>), ApiError> {
-    require_json(&headers)?;
-    let request: ReportRequest = json(&body)?;
     let (case, draft, meta) = request.parse()?;
     match super::cases::report(
         &state.db,
@@ -442,12 +436,9 @@ pub struct ShiftRequest {
 pub async fn schedule_shift(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<ShiftRequest>,
 ) -> Result<(StatusCode, Json<String>), ApiError> {
     use super::shifts::{self, ShiftRefusal};
-    require_json(&headers)?;
-    let request: ShiftRequest = json(&body)?;
     let person: crate::kernel::auth::UserId = request
         .user_id
         .parse()
@@ -528,12 +519,9 @@ pub async fn refer(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(form): ApiJson<super::model::referral::ReferralForm>,
 ) -> Result<(StatusCode, Json<String>), ApiError> {
     use super::referrals::{self, ReferralRefusal};
-    require_json(&headers)?;
-    let form: super::model::referral::ReferralForm = json(&body)?;
     let referral = form
         .parse()
         .map_err(|(field, reason)| ApiError::field(field, reason))?;
@@ -569,11 +557,8 @@ pub async fn referral_outcome(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<OutcomeRequest>,
 ) -> Result<StatusCode, ApiError> {
-    require_json(&headers)?;
-    let request: OutcomeRequest = json(&body)?;
     if super::referrals::record_outcome(&state.db, &principal, &id, request.outcome).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -643,12 +628,9 @@ pub async fn sms_reply(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<ReplyRequest>,
 ) -> Result<(StatusCode, Json<String>), ApiError> {
     use super::sms::ReplyRefusal;
-    require_json(&headers)?;
-    let request: ReplyRequest = json(&body)?;
     let text = request.body.trim();
     if text.is_empty() || text.chars().count() > 1_600 {
         return Err(ApiError::field("body", "write 1 to 1,600 characters"));
@@ -747,11 +729,8 @@ pub async fn crisis(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(form): ApiJson<super::model::crisis::ChecklistForm>,
 ) -> Result<(StatusCode, Json<Vec<String>>), ApiError> {
-    require_json(&headers)?;
-    let form: super::model::crisis::ChecklistForm = json(&body)?;
     let checklist = form.parse().map_err(|refused| ApiError::BadRequest {
         message: "every step needs the time it was done or the reason it was skipped".to_owned(),
         fields: refused
@@ -792,11 +771,8 @@ pub async fn review(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<ReviewRequest>,
 ) -> Result<(StatusCode, Json<String>), ApiError> {
-    require_json(&headers)?;
-    let request: ReviewRequest = json(&body)?;
     if !(1..=5).contains(&request.score) {
         return Err(ApiError::field("score", "from 1 to 5"));
     }
@@ -847,11 +823,8 @@ pub async fn identify(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    ApiJson(request): ApiJson<IdentifierRequest>,
 ) -> Result<(StatusCode, Json<Vec<String>>), ApiError> {
-    require_json(&headers)?;
-    let request: IdentifierRequest = json(&body)?;
     let normalized = super::model::identifier::normalize(request.kind, &request.value)
         .ok_or_else(|| ApiError::field("value", "is not one of its kind"))?;
     let value = request.value.trim();
