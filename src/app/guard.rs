@@ -96,15 +96,24 @@ async fn record_refusal(state: &AppState, event: &Event<'_>) {
 /// Refuses state-changing requests sent from another site (the first CSRF defence;
 /// forms also carry a token).
 pub async fn same_origin(request: Request, next: Next) -> Response {
+    // A WebSocket opens with a GET, and browsers send cookies with it from any site.
     let changes_state = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    ) || is_websocket(&request);
     if changes_state && !from_this_site(&request) {
         tracing::warn!("refused a cross-site request");
         return error_for(request.uri().path(), Failure::Forbidden);
     }
     next.run(request).await
+}
+
+pub(crate) fn is_websocket(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 fn from_this_site(request: &Request) -> bool {

@@ -26,4 +26,5 @@ pub struct AppState {
     pub vetting: crate::directory::model::Vetting,
     pub library: Arc<crate::library::Library>,
     pub text_line: Arc<crate::hotline::sms::TextLine>,
+    pub live: Arc<crate::hotline::live::Live>,
 }

@@ -119,6 +119,7 @@ pub fn build(
         vetting: limits.vetting,
         library,
         text_line: Arc::new(limits.text_line),
+        live: Arc::new(hotline::live::Live::default()),
     };
     // Uploads get their own body limit; everything else keeps the small one.
     let uploads = library_uploads(limits.max_upload_bytes);
@@ -126,6 +127,7 @@ pub fn build(
         .merge(api)
         .route("/", get(site::routes::home))
         .route("/webhooks/twilio/sms", post(hotline::routes::sms_webhook))
+        .merge(hotline_pages())
         .route(
             "/sign-in",
             get(accounts::routes::sign_in_form).post(accounts::routes::sign_in),
@@ -189,6 +191,21 @@ pub fn build(
         .layer(from_fn(metrics::middleware))
         .layer(from_fn_with_state(Arc::new(site), context::middleware))
         .layer(from_fn_with_state(hsts, security::middleware))
+}
+
+/// The hotline's pages: the public chat, the advocate console and chats.
+fn hotline_pages() -> Router<AppState> {
+    use hotline::{chat, console};
+    Router::new()
+        .route("/hotline/chat", get(chat::pages::visitor_page))
+        .route("/hotline/chat/socket", get(chat::socket::visitor))
+        .route("/hotline/console", get(console::pages::console))
+        .route("/hotline/console/panels", get(console::pages::panels))
+        .route("/hotline/console/events", get(console::pages::events))
+        .route("/hotline/chats/{id}", get(chat::pages::advocate_chat))
+        .route("/hotline/chats/{id}/socket", get(chat::socket::advocate))
+        .route("/hotline/chats/{id}/accept", post(chat::pages::accept))
+        .route("/hotline/chats/{id}/close", post(chat::pages::close))
 }
 
 /// The directory's and the library's pages (not the HSDS API, which is documented).

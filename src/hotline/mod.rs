@@ -2,7 +2,10 @@
 //! text line's webhook.
 
 pub mod cases;
+pub mod chat;
+pub mod console;
 pub mod indicators;
+pub mod live;
 pub mod model;
 pub mod referrals;
 pub mod routes;

@@ -118,6 +118,7 @@ pub async fn sms_webhook(
     let text = super::sms::Inbound::parse(&params)
         .map_err(|(field, reason)| ApiError::field(field, reason))?;
     let reply = super::sms::receive(&state.db, &state.crypto, line, &text).await?;
+    state.live.notify(super::live::Signal::Console);
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/xml; charset=utf-8")],
         super::sms::twiml(&reply),
@@ -189,7 +190,11 @@ pub async fn screen(
         .collect();
     let answers = Answers::parse(screening::shipped(), &pairs)?;
     match super::cases::screen(&state.db, &state.crypto, &principal, &id, &answers, lang).await {
-        Ok(screened) => Ok((StatusCode::CREATED, Json(screened))),
+        Ok(screened) => {
+            // It may have raised an alert supervisors' consoles show.
+            state.live.notify(super::live::Signal::Console);
+            Ok((StatusCode::CREATED, Json(screened)))
+        }
         Err(HotlineError::NoSuchCase) => Err(ApiError::NotFound),
         Err(e) => Err(e.into()),
     }

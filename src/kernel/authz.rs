@@ -463,6 +463,44 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     rule("GET", "/account", Policy::Requires(Action::UseOwnAccount)),
     rule("GET", "/api/v1/me", Policy::Requires(Action::UseOwnAccount)),
+    // The public chat: anyone may start one (opening its socket is rate limited).
+    rule("GET", "/hotline/chat", Policy::Public),
+    rule("GET", "/hotline/chat/socket", Policy::Public),
+    rule(
+        "GET",
+        "/hotline/console",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/hotline/console/panels",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/hotline/console/events",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/hotline/chats/{id}",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/hotline/chats/{id}/socket",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/chats/{id}/accept",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/chats/{id}/close",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
     rule(
         "POST",
         "/api/v1/hotline/contacts",

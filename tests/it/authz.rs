@@ -409,6 +409,16 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
             }
             request.send().await.unwrap().status()
         }
+        // Chats that do not exist.
+        ("POST", p) if p.starts_with("/hotline/chats/") => {
+            post_form(
+                app,
+                caller,
+                path,
+                &[("caller_type", "other"), ("reasons", "tip")],
+            )
+            .await
+        }
         // Unsigned, as anyone but Twilio would send it.
         ("POST", "/webhooks/twilio/sms") => app
             .client
@@ -482,6 +492,8 @@ fn expectation(
             }
         }
         Policy::Public if path == "/webhooks/twilio/sms" => vec![StatusCode::FORBIDDEN],
+        // A plain GET of a socket, without the WebSocket handshake.
+        Policy::Public if path.ends_with("/socket") => vec![StatusCode::BAD_REQUEST],
         Policy::Public => vec![StatusCode::OK],
         Policy::Requires(action) => match caller.role {
             None if is_api || method != "GET" => vec![StatusCode::UNAUTHORIZED],
@@ -529,6 +541,15 @@ fn expectation(
                     // The matrix asks for records that do not exist.
                     authz::Decision::Allow
                         if path.starts_with("/api/v1/hotline/") && path.contains("{id}") =>
+                    {
+                        vec![StatusCode::NOT_FOUND]
+                    }
+                    authz::Decision::Allow if path.ends_with("/socket") => {
+                        vec![StatusCode::BAD_REQUEST]
+                    }
+                    // Chats that do not exist.
+                    authz::Decision::Allow
+                        if path == "/hotline/chats/{id}" || path == "/hotline/chats/{id}/close" =>
                     {
                         vec![StatusCode::NOT_FOUND]
                     }

@@ -190,6 +190,19 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     atip::hotline::sms::receive(&app.db, &app.crypto, &line, &text)
         .await
         .unwrap();
+    // And on the web chat.
+    let chat = atip::hotline::chat::start(&app.db, "en").await.unwrap();
+    let said = format!("this is {NAME}, call me at {PHONE}");
+    atip::hotline::chat::post(
+        &app.db,
+        &app.crypto,
+        &chat.id,
+        (atip::hotline::model::chat::Sender::Visitor, "privacy-1"),
+        &said,
+    )
+    .await
+    .unwrap()
+    .unwrap();
 
     let needles = [NAME, "Marwick", PHONE_DIGITS];
     match backend {
@@ -374,6 +387,27 @@ async fn a_known_name_and_phone_never_reach_the_logs() {
         .await
         .unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    // And in the web chat.
+    {
+        use futures_util::{SinkExt as _, StreamExt as _};
+        use tokio_tungstenite::tungstenite::Message;
+        let url = format!("{}/hotline/chat/socket", base.replacen("http", "ws", 1));
+        let (mut chat, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let frames = [
+            serde_json::json!({"type": "start", "language": "en"}),
+            serde_json::json!({"type": "send", "id": "privacy-1", "text": body}),
+        ];
+        for frame in frames {
+            chat.send(Message::Text(frame.to_string().into()))
+                .await
+                .unwrap();
+        }
+        while let Some(Ok(message)) = chat.next().await {
+            if message.to_text().unwrap_or_default().contains("\"ack\"") {
+                break;
+            }
+        }
+    }
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()

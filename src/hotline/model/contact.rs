@@ -174,7 +174,8 @@ pub enum CaseLink {
 /// What is wrong with a form: field and reason.
 pub type Refusals = BTreeMap<&'static str, &'static str>;
 
-const TEXT_MAX: usize = 50_000;
+/// The longest narrative or note.
+pub const TEXT_MAX: usize = 50_000;
 const SHORT_MAX: usize = 200;
 
 /// Trims; empty is none; too long is refused.

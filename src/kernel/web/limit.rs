@@ -87,9 +87,13 @@ fn over_limit(into_window: i64, previous: i64, current: i64, per_minute: u32) ->
     })
 }
 
+/// The public forms, and opening a visitor's chat connection (each one can start a
+/// chat an advocate must answer).
 fn is_public_form_post(request: &Request) -> bool {
     let path = request.uri().path();
-    request.method() == Method::POST && (path.starts_with("/sign-in") || path == "/directory/apply")
+    (request.method() == Method::POST
+        && (path.starts_with("/sign-in") || path == "/directory/apply"))
+        || (request.method() == Method::GET && path == "/hotline/chat/socket")
 }
 
 /// Limits POSTs to the public forms by client address.

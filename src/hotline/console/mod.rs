@@ -1,0 +1,128 @@
+//! The advocate console: the chat queue, the advocate's chats, open text threads,
+//! follow-ups due, their open cases and (for supervisors) alerts, kept current in the
+//! page by server-sent events.
+
+pub mod pages;
+mod store;
+
+use super::chat::{self, ChatRow};
+use super::service::HotlineError;
+use super::{cases, referrals};
+use crate::kernel::auth::Principal;
+use crate::kernel::authz::{self, Action, Decision, Resource};
+use crate::kernel::db::Db;
+
+fn time(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+pub struct ChatLine {
+    pub id: String,
+    pub language: String,
+    pub status: String,
+    pub since: String,
+}
+
+impl From<&ChatRow> for ChatLine {
+    fn from(c: &ChatRow) -> Self {
+        Self {
+            id: c.id.clone(),
+            language: c.language.clone(),
+            status: c.status.clone(),
+            since: time(c.created_at),
+        }
+    }
+}
+
+pub struct Line {
+    pub id: String,
+    pub what: String,
+    pub when: String,
+}
+
+/// Everything the console shows one person.
+pub struct Panels {
+    pub on_duty_until: Option<String>,
+    pub waiting: Vec<ChatLine>,
+    pub mine: Vec<ChatLine>,
+    pub threads: Vec<Line>,
+    pub follow_ups: Vec<Line>,
+    pub cases: Vec<Line>,
+    /// `None` for those who do not supervise.
+    pub alerts: Option<Vec<Line>>,
+}
+
+pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
+    let on_duty_until = chat::on_duty_until(db, who)
+        .await?
+        .map(|t| time(t.as_microsecond()));
+    let waiting = chat::waiting(db)
+        .await?
+        .iter()
+        .map(ChatLine::from)
+        .collect();
+    let mine = chat::open_chats_of(db, who)
+        .await?
+        .iter()
+        .map(ChatLine::from)
+        .collect();
+    let threads = store::open_threads(db.reader(), 20)
+        .await?
+        .into_iter()
+        .map(|t| Line {
+            id: t.id,
+            what: String::new(),
+            when: time(t.last_message_at),
+        })
+        .collect();
+    let today = jiff::Zoned::now().date();
+    let follow_ups = referrals::follow_ups(db, today)
+        .await?
+        .into_iter()
+        .map(|r| Line {
+            id: r.contact_id,
+            what: format!("{} ({})", r.service_name, r.urgency),
+            when: r.follow_up_due,
+        })
+        .collect();
+    let cases = store::open_cases_of(db.reader(), &who.id.to_string(), 50)
+        .await?
+        .into_iter()
+        .map(|c| Line {
+            id: c.id,
+            what: match c.indicator_level {
+                Some(level) => format!("{} · {level}", c.trafficking_type),
+                None => c.trafficking_type,
+            },
+            when: time(c.updated_at),
+        })
+        .collect();
+    let supervises =
+        authz::authorize(Some(who), Action::SuperviseHotline, Resource::Global) == Decision::Allow;
+    let alerts = if supervises {
+        Some(
+            cases::open_alerts(db)
+                .await?
+                .into_iter()
+                .map(|a| Line {
+                    id: a.case_id,
+                    what: a.kind,
+                    when: time(a.raised_at),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Panels {
+        on_duty_until,
+        waiting,
+        mine,
+        threads,
+        follow_ups,
+        cases,
+        alerts,
+    })
+}
