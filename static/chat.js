@@ -30,7 +30,7 @@
   }
 
   function line(mine, text, pending) {
-    var item = document.createElement("li");
+    var item = document.createElement("p");
     item.className = "atip-chat-line " + (mine ? "atip-chat-mine" : "atip-chat-theirs");
     var who = document.createElement("strong");
     who.textContent = (mine ? root.dataset.you : root.dataset.them) + ": ";

@@ -259,6 +259,7 @@ async fn every_public_page_is_accessible_in_english_and_spanish() {
         "/directory/apply".to_owned(),
         "/sign-in".to_owned(),
         "/sign-in/invitation".to_owned(),
+        "/hotline/chat".to_owned(),
     ];
     for page in &pages {
         for lang in ["en", "es"] {
@@ -509,4 +510,115 @@ async fn eventually_text(browser: &Browser, needle: &str) {
         browser.client.refresh().await.unwrap();
     }
     panic!("never showed {needle:?}: {}", browser.text().await);
+}
+
+/// The value of a JavaScript expression on the current page.
+async fn evaluate(browser: &Browser, expression: &str) -> Value {
+    browser
+        .client
+        .execute(&format!("return {expression};"), vec![])
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_chats_with_an_advocate_whose_console_updates_live_then_leaves_at_once() {
+    // Quick exit goes to one of our own pages, so the test can look at what the
+    // browser kept for this site afterwards.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.quick_exit_url = "/library".into();
+    })
+    .await;
+    let Some(advocate) = Browser::start(&app).await else {
+        return;
+    };
+    let visitor = Browser::start(&app).await.unwrap();
+    let (email, password) = app.user(Role::HotlineAdvocate, None).await;
+    crate::chat::on_duty(&app, &app.sign_in(&email, &password).await).await;
+    advocate.sign_in(&email, &password).await;
+    advocate.goto("/hotline/console").await;
+    advocate.wait_for_text("No one is waiting.").await;
+    advocate.accessible("the hotline console").await;
+    // A mark that a reload would wipe: the console must update in place.
+    evaluate(&advocate, "(window.stillHere = true)").await;
+
+    visitor.goto("/hotline/chat").await;
+    visitor.accessible("the chat page").await;
+    visitor.click("button[data-language=es]").await;
+    visitor.wait_for_text("Waiting for an advocate").await;
+    visitor
+        .fill("#chat-text", "Necesito ayuda, no puedo salir")
+        .await;
+    visitor.click("#chat-form button[type=submit]").await;
+    visitor
+        .wait_for_text("You: Necesito ayuda, no puedo salir")
+        .await;
+    visitor.accessible("a visitor waiting in the chat").await;
+
+    advocate.wait_for_text("Waiting chats (1)").await;
+    assert_eq!(
+        evaluate(&advocate, "window.stillHere === true").await,
+        json!(true)
+    );
+    advocate.accessible("the console with a waiting chat").await;
+    advocate.click(".atip-queue-item button[type=submit]").await;
+    advocate.wait_for_path("/hotline/chats/").await;
+    advocate
+        .wait_for_text("Visitor: Necesito ayuda, no puedo salir")
+        .await;
+    advocate
+        .fill("#chat-text", "Estoy aquí. ¿Está a salvo ahora?")
+        .await;
+    advocate.click("#chat-form button[type=submit]").await;
+    visitor
+        .wait_for_text("An advocate has joined the chat.")
+        .await;
+    visitor
+        .wait_for_text("Advocate: Estoy aquí. ¿Está a salvo ahora?")
+        .await;
+    visitor.fill("#chat-text", "Sí, por ahora").await;
+    visitor.click("#chat-form button[type=submit]").await;
+    advocate.wait_for_text("Visitor: Sí, por ahora").await;
+    advocate.accessible("an advocate's chat").await;
+    visitor.accessible("a chat in progress").await;
+
+    // Quick exit: the visitor is elsewhere at once, the chat left nothing in the
+    // browser, and Back does not return to it.
+    visitor.click("#quick-exit").await;
+    visitor.wait_for_path("/library").await;
+    let kept = evaluate(
+        &visitor,
+        "[sessionStorage.length, localStorage.length, document.cookie]",
+    )
+    .await;
+    assert_eq!(kept, json!([0, 0, ""]));
+    visitor.client.back().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_ne!(visitor.path().await, "/hotline/chat");
+    advocate
+        .wait_for_text("The visitor has left the chat.")
+        .await;
+
+    // The advocate saves it as a contact.
+    advocate
+        .client
+        .find(Locator::Css("#caller_type"))
+        .await
+        .unwrap()
+        .select_by_value("potential-victim")
+        .await
+        .unwrap();
+    advocate.click("label[for=reason-crisis]").await;
+    advocate
+        .click("form[action$='/close'] button[type=submit]")
+        .await;
+    advocate.wait_for_path("/hotline/contacts/").await;
+    let contacts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM hotline_contacts WHERE channel = 'web-chat'")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(contacts, 1);
+    visitor.client.clone().close().await.unwrap();
+    advocate.client.clone().close().await.unwrap();
 }

@@ -114,7 +114,7 @@ async fn user_id(app: &TestApp, who: &Session) -> String {
 }
 
 /// Puts the advocate on a shift from an hour ago to eight hours from now.
-async fn on_duty(app: &TestApp, advocate: &Session) {
+pub(crate) async fn on_duty(app: &TestApp, advocate: &Session) {
     let supervisor = app.signed_in(Role::HotlineSupervisor, None).await;
     let now = jiff::Timestamp::now();
     let body = json!({
