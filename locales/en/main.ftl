@@ -587,3 +587,5 @@ chat-case-sex = Sex trafficking
 chat-case-labor = Labor trafficking
 chat-case-both = Sex and labor trafficking
 chat-case-unknown = Type not known yet
+console-calls = Calls to write up ({ $count })
+console-call = Phone call

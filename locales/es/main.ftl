@@ -586,3 +586,5 @@ chat-case-sex = Trata sexual
 chat-case-labor = Trata laboral
 chat-case-both = Trata sexual y laboral
 chat-case-unknown = Tipo aún desconocido
+console-calls = Llamadas por registrar ({ $count })
+console-call = Llamada telefónica

@@ -127,6 +127,7 @@ pub fn build(
         .merge(api)
         .route("/", get(site::routes::home))
         .route("/webhooks/twilio/sms", post(hotline::routes::sms_webhook))
+        .merge(voice_webhooks())
         .merge(hotline_pages())
         .route(
             "/sign-in",
@@ -191,6 +192,17 @@ pub fn build(
         .layer(from_fn(metrics::middleware))
         .layer(from_fn_with_state(Arc::new(site), context::middleware))
         .layer(from_fn_with_state(hsts, security::middleware))
+}
+
+/// The voice line's webhooks, called by Twilio.
+fn voice_webhooks() -> Router<AppState> {
+    use hotline::voice::routes;
+    Router::new()
+        .route("/webhooks/twilio/voice", post(routes::incoming))
+        .route("/webhooks/twilio/voice/language", post(routes::language))
+        .route("/webhooks/twilio/voice/answered", post(routes::answered))
+        .route("/webhooks/twilio/voice/dialed", post(routes::dialed))
+        .route("/webhooks/twilio/voice/status", post(routes::status))
 }
 
 /// The hotline's pages: the public chat, the advocate console and chats.

@@ -14,3 +14,4 @@ pub mod shifts;
 pub mod sms;
 mod store;
 pub mod twilio;
+pub mod voice;

@@ -92,6 +92,32 @@ pub async fn contact(
         .ok_or(ApiError::NotFound)
 }
 
+/// The form parameters of a webhook signed with the account's auth token for `url`
+/// (the address Twilio called, from the configured public base URL); 403 otherwise.
+pub(crate) fn signed_params(
+    line: &super::sms::TextLine,
+    url: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let signature = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    let signed = match (&line.auth_token, signature) {
+        (Some(token), Some(signature)) => {
+            super::twilio::verify(token.expose(), url, &params, signature)
+        }
+        _ => false,
+    };
+    if signed {
+        Ok(params)
+    } else {
+        tracing::warn!("Twilio webhook refused: unsigned or wrongly signed");
+        Err(ApiError::Forbidden)
+    }
+}
+
 /// Twilio's webhook for each text to the text line. Refuses (403) anything not signed
 /// with the account's auth token for this URL; answers TwiML.
 pub async fn sms_webhook(
@@ -100,21 +126,8 @@ pub async fn sms_webhook(
     body: Bytes,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
-    let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let line = &state.text_line;
-    let signature = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok());
-    let signed = match (&line.auth_token, signature) {
-        (Some(token), Some(signature)) => {
-            super::twilio::verify(token.expose(), &line.webhook_url(), &params, signature)
-        }
-        _ => false,
-    };
-    if !signed {
-        tracing::warn!("text line webhook refused: unsigned or wrongly signed");
-        return Err(ApiError::Forbidden);
-    }
+    let params = signed_params(line, &line.webhook_url(), &headers, &body)?;
     let text = super::sms::Inbound::parse(&params)
         .map_err(|(field, reason)| ApiError::field(field, reason))?;
     let reply = super::sms::receive(&state.db, &state.crypto, line, &text).await?;

@@ -6,7 +6,7 @@ use scoped_futures::ScopedFutureExt as _;
 use super::model::contact::normalize_phone;
 use super::service::HotlineError;
 use super::store;
-use super::twilio::Keyword;
+use super::twilio::{Keyword, escape_xml};
 use crate::kernel::config::Secret;
 use crate::kernel::crypto::{Crypto, Scope};
 use crate::kernel::db::Db;
@@ -172,14 +172,6 @@ pub fn twiml(reply: &Reply) -> String {
             escape_xml(text)
         ),
     }
-}
-
-fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 #[cfg(test)]

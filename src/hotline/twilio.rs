@@ -47,6 +47,15 @@ pub fn verify(
     bool::from(expected.as_bytes().ct_eq(header_value.as_bytes()))
 }
 
+/// Text for a TwiML element or attribute.
+pub fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
 /// A whole-message SMS keyword the hotline must act on before anything else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keyword {

@@ -584,6 +584,11 @@ pub const ROUTES: &[RouteRule] = &[
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).
     rule("POST", "/webhooks/twilio/sms", Policy::Public),
+    rule("POST", "/webhooks/twilio/voice", Policy::Public),
+    rule("POST", "/webhooks/twilio/voice/language", Policy::Public),
+    rule("POST", "/webhooks/twilio/voice/answered", Policy::Public),
+    rule("POST", "/webhooks/twilio/voice/dialed", Policy::Public),
+    rule("POST", "/webhooks/twilio/voice/status", Policy::Public),
     rule("GET", "/admin/users", Policy::Requires(Action::ManageUsers)),
     rule(
         "POST",

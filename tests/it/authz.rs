@@ -420,7 +420,7 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
             .await
         }
         // Unsigned, as anyone but Twilio would send it.
-        ("POST", "/webhooks/twilio/sms") => app
+        ("POST", p) if p.starts_with("/webhooks/twilio/") => app
             .client
             .post(app.url(path))
             .form(&[
@@ -491,7 +491,7 @@ fn expectation(
                 vec![StatusCode::UNAUTHORIZED]
             }
         }
-        Policy::Public if path == "/webhooks/twilio/sms" => vec![StatusCode::FORBIDDEN],
+        Policy::Public if path.starts_with("/webhooks/twilio/") => vec![StatusCode::FORBIDDEN],
         // A plain GET of a socket, without the WebSocket handshake.
         Policy::Public if path.ends_with("/socket") => vec![StatusCode::BAD_REQUEST],
         Policy::Public => vec![StatusCode::OK],

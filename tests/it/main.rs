@@ -31,4 +31,5 @@ mod ops;
 mod privacy;
 mod storage;
 mod tokens;
+mod voice;
 mod web;

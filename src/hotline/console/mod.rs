@@ -7,7 +7,7 @@ mod store;
 
 use super::chat::{self, ChatRow};
 use super::service::HotlineError;
-use super::{cases, referrals};
+use super::{cases, referrals, voice};
 use crate::kernel::auth::Principal;
 use crate::kernel::authz::{self, Action, Decision, Resource};
 use crate::kernel::db::Db;
@@ -47,6 +47,8 @@ pub struct Panels {
     pub on_duty_until: Option<String>,
     pub waiting: Vec<ChatLine>,
     pub mine: Vec<ChatLine>,
+    /// Calls the person answered and has not written up.
+    pub calls: Vec<Line>,
     pub threads: Vec<Line>,
     pub follow_ups: Vec<Line>,
     pub cases: Vec<Line>,
@@ -67,6 +69,20 @@ pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
         .await?
         .iter()
         .map(ChatLine::from)
+        .collect();
+    let calls = voice::to_write_up(db, who)
+        .await?
+        .into_iter()
+        .map(|c| Line {
+            id: c.id,
+            what: format!(
+                "{} · {}",
+                c.language.unwrap_or_default(),
+                c.duration_s
+                    .map_or_else(|| c.status.clone(), |s| format!("{}:{:02}", s / 60, s % 60))
+            ),
+            when: time(c.started_at),
+        })
         .collect();
     let threads = store::open_threads(db.reader(), 20)
         .await?
@@ -120,6 +136,7 @@ pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
         on_duty_until,
         waiting,
         mine,
+        calls,
         threads,
         follow_ups,
         cases,

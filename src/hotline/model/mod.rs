@@ -10,3 +10,4 @@ pub mod crisis;
 pub mod identifier;
 pub mod referral;
 pub mod screening;
+pub mod voice;
