@@ -64,6 +64,11 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(hotline::routes::crisis))
         .routes(routes!(hotline::routes::review))
         .routes(routes!(hotline::routes::identify))
+        .routes(routes!(
+            hotline::case_file::routes::case,
+            hotline::case_file::routes::describe
+        ))
+        .routes(routes!(hotline::case_file::routes::case_typology))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

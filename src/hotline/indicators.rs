@@ -27,6 +27,9 @@ pub struct Indicators {
     /// By the level the latest screening suggested (`not-screened` if none).
     pub cases_by_indicator_level: BTreeMap<String, i64>,
     pub cases: i64,
+    /// Potential victims in the period's cases, where the case says how many.
+    pub potential_victims: i64,
+    pub cases_involving_minors: i64,
     pub referrals_by_kind: BTreeMap<String, i64>,
     pub referrals: i64,
     pub reports_by_agency: BTreeMap<String, i64>,
@@ -74,6 +77,8 @@ pub async fn between(
         signals_by_channel,
         signals_by_reason: by_reason,
         cases: total(&cases_by_type),
+        potential_victims: counts.potential_victims,
+        cases_involving_minors: counts.cases_involving_minors,
         cases_by_type,
         cases_by_indicator_level: map(counts.cases_by_level),
         referrals: total(&referrals_by_kind),

@@ -542,10 +542,23 @@ pub struct Counts {
     pub cases_by_level: Vec<(String, i64)>,
     pub referrals_by_kind: Vec<(String, i64)>,
     pub reports_by_agency: Vec<(String, i64)>,
+    pub potential_victims: i64,
+    pub cases_involving_minors: i64,
 }
 
 pub async fn counts(pool: &AnyPool, from: i64, to: i64) -> Result<Counts, sqlx::Error> {
+    let (potential_victims, cases_involving_minors): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(potential_victims), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN minors_involved = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM hotline_cases WHERE created_at >= $1 AND created_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(pool)
+    .await?;
     Ok(Counts {
+        potential_victims,
+        cases_involving_minors,
         contacts_by_channel: counted(
             pool,
             "SELECT channel, COUNT(*) FROM hotline_contacts WHERE started_at >= $1 AND started_at < $2 GROUP BY channel ORDER BY channel",

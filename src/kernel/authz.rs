@@ -502,6 +502,21 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "GET",
+        "/api/v1/hotline/cases/{id}",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    rule(
+        "PUT",
+        "/api/v1/hotline/cases/{id}",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/case-typology",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "POST",
         "/api/v1/hotline/contacts",
         Policy::Requires(Action::TakeHotlineContacts),

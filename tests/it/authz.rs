@@ -409,6 +409,17 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
             }
             request.send().await.unwrap().status()
         }
+        // A case that does not exist.
+        ("PUT", p) if p.starts_with("/api/v1/hotline/cases/") => {
+            let mut request = app
+                .client
+                .put(app.url(path))
+                .json(&serde_json::json!({"status": "open", "trafficking_type": "labor"}));
+            if let Some(session) = &caller.session {
+                request = request.header("cookie", &session.cookie);
+            }
+            request.send().await.unwrap().status()
+        }
         // Chats that do not exist.
         ("POST", p) if p.starts_with("/hotline/chats/") => {
             post_form(

@@ -19,6 +19,7 @@ mod api;
 mod audit;
 mod authz;
 mod browser;
+mod cases;
 mod chat;
 mod cli;
 mod directory;
