@@ -10,7 +10,7 @@ use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::Principal;
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
-use crate::kernel::time::now_micros;
+use crate::kernel::time::{now_micros, rfc3339};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HotlineError {
@@ -236,12 +236,6 @@ pub struct ContactView {
     pub outcome: Option<String>,
 }
 
-fn time(micros: i64) -> String {
-    jiff::Timestamp::from_microsecond(micros)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
-
 async fn open(
     crypto: &Crypto,
     column: &str,
@@ -276,8 +270,8 @@ pub async fn read(
         case_id: row.case_id,
         channel: row.channel,
         direction: row.direction,
-        started_at: time(row.started_at),
-        ended_at: row.ended_at.map(time),
+        started_at: rfc3339(row.started_at),
+        ended_at: row.ended_at.map(rfc3339),
         language: row.language,
         interpreter: row.interpreter != 0,
         caller_type: row.caller_type,

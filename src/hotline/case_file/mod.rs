@@ -17,15 +17,9 @@ use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::Principal;
 use crate::kernel::crypto::{Crypto, Scope};
 use crate::kernel::db::Db;
-use crate::kernel::time::now_micros;
+use crate::kernel::time::{now_micros, rfc3339};
 
 const TABLE: &str = "hotline_cases";
-
-fn time(micros: i64) -> String {
-    jiff::Timestamp::from_microsecond(micros)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
 
 async fn open(
     crypto: &Crypto,
@@ -250,7 +244,7 @@ pub async fn view(
         .await?
         .into_iter()
         .map(|e| TimelineEvent {
-            at: time(e.at),
+            at: rfc3339(e.at),
             kind: e.kind,
             detail: e.detail,
             record: e.record,
@@ -279,8 +273,8 @@ pub async fn view(
         exploitation_city: row.exploitation_city,
         exploitation_state: row.exploitation_state,
         identifiers,
-        opened_at: time(row.created_at),
-        updated_at: time(row.updated_at),
+        opened_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
         timeline,
     }))
 }

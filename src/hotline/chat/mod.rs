@@ -22,15 +22,9 @@ use crate::kernel::auth::Principal;
 use crate::kernel::auth::token::{random_token, stored_form};
 use crate::kernel::crypto::{Crypto, Scope};
 use crate::kernel::db::Db;
-use crate::kernel::time::now_micros;
+use crate::kernel::time::{now_micros, rfc3339};
 
 const TABLE: &str = "hotline_chat_messages";
-
-fn time(micros: i64) -> String {
-    jiff::Timestamp::from_microsecond(micros)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
 
 impl ChatRow {
     pub fn status(&self) -> ChatStatus {
@@ -38,7 +32,7 @@ impl ChatRow {
     }
 
     pub fn started(&self) -> String {
-        time(self.created_at)
+        rfc3339(self.created_at)
     }
 }
 
@@ -194,7 +188,7 @@ pub async fn messages_after(
             from,
             id: row.client_id,
             text,
-            at: time(row.created_at),
+            at: rfc3339(row.created_at),
         });
     }
     Ok(out)
