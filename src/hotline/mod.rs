@@ -4,6 +4,8 @@
 pub mod cases;
 pub mod indicators;
 pub mod model;
+pub mod overview;
+pub mod pages;
 pub mod referrals;
 pub mod routes;
 pub mod service;

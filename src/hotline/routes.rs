@@ -277,7 +277,8 @@ fn filled(value: Option<String>) -> Option<String> {
 }
 
 impl ReportRequest {
-    fn parse(
+    /// Shared with the advocate's report form (`hotline::pages`).
+    pub(crate) fn parse(
         self,
     ) -> Result<
         (

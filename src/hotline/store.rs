@@ -58,6 +58,75 @@ pub async fn contact(pool: &AnyPool, id: &str) -> Result<Option<ContactRow>, sql
     .await
 }
 
+/// A case as its contact page summarizes it.
+#[derive(Clone, Debug, FromRow)]
+pub struct CaseSummaryRow {
+    pub id: String,
+    pub status: String,
+    pub trafficking_type: String,
+    pub indicator_level: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn case_summary(pool: &AnyPool, id: &str) -> Result<Option<CaseSummaryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, status, trafficking_type, indicator_level, created_at FROM hotline_cases WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A referral as listed on its contact's page (notes stay sealed, unread).
+#[derive(Clone, Debug, FromRow)]
+pub struct ReferralListRow {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub urgency: String,
+    pub kind: String,
+    pub partner_capacity: Option<String>,
+    pub follow_up_due: Option<String>,
+    pub outcome: Option<String>,
+}
+
+pub async fn referrals_of_contact(
+    pool: &AnyPool,
+    contact_id: &str,
+) -> Result<Vec<ReferralListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, service_id, service_name, urgency, kind, partner_capacity, follow_up_due, outcome \
+         FROM hotline_referrals WHERE contact_id = $1 ORDER BY created_at, id",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A report as listed on its case's page (the sealed document is not opened).
+#[derive(Clone, Debug, FromRow)]
+pub struct ReportListRow {
+    pub id: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub method: String,
+    pub basis: String,
+    pub created_at: i64,
+}
+
+pub async fn reports_of_case(
+    pool: &AnyPool,
+    case_id: &str,
+) -> Result<Vec<ReportListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, agency, agency_name, method, basis, created_at \
+         FROM hotline_reports WHERE case_id = $1 ORDER BY created_at, id",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn insert_contact(conn: &mut AnyConnection, row: &ContactRow) -> Result<(), sqlx::Error> {
     let marks: Vec<String> = (1..=25).map(|i| format!("${i}")).collect();
     sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -22,6 +22,7 @@ mod browser;
 mod cli;
 mod directory;
 mod hotline;
+mod hotline_pages;
 mod individuals;
 mod jobs;
 mod library;
