@@ -409,6 +409,41 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
             }
             request.send().await.unwrap().status()
         }
+        ("POST", "/hotline/contacts") => {
+            let key = format!("matrix-page-{}", caller.label.replace(' ', "-"));
+            let form = [
+                ("idempotency_key", key.as_str()),
+                ("started_at", "2026-11-29T03:12:00Z"),
+                ("channel", "phone"),
+                ("direction", "inbound"),
+                ("caller_type", "community-member"),
+                ("language", "en"),
+                ("reasons", "tip"),
+            ];
+            post_form(app, caller, path, &form).await
+        }
+        // A contact and a case that do not exist: allowed callers get 404.
+        ("POST", p) if p.starts_with("/hotline/") => {
+            let form: &[(&str, &str)] = if p.ends_with("/referrals") {
+                &[
+                    ("service_id", "11111111-aaaa-4111-8111-111111111111"),
+                    ("urgency", "urgent"),
+                    ("kind", "information"),
+                ]
+            } else if p.ends_with("/reports") {
+                &[
+                    ("agency", "law-enforcement"),
+                    ("agency_name", "Matrix PD"),
+                    ("method", "phone"),
+                    ("subject", "adult"),
+                    ("consent", "on"),
+                    ("trafficking_type", "unknown"),
+                ]
+            } else {
+                &[("item/locked-in", "yes")]
+            };
+            post_form(app, caller, path, form).await
+        }
         // Unsigned, as anyone but Twilio would send it.
         ("POST", "/webhooks/twilio/sms") => app
             .client
@@ -529,6 +564,11 @@ fn expectation(
                     // The matrix asks for records that do not exist.
                     authz::Decision::Allow
                         if path.starts_with("/api/v1/hotline/") && path.contains("{id}") =>
+                    {
+                        vec![StatusCode::NOT_FOUND]
+                    }
+                    authz::Decision::Allow
+                        if path.starts_with("/hotline/") && path.contains("{id}") =>
                     {
                         vec![StatusCode::NOT_FOUND]
                     }
