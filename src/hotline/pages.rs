@@ -352,6 +352,13 @@ struct ContactFormPage {
     message: Option<String>,
 }
 
+impl ContactFormPage {
+    /// What is wrong with `field`, if anything.
+    fn problem(&self, field: &str) -> Option<&str> {
+        self.problems.get(field).map(String::as_str)
+    }
+}
+
 fn contact_form_page(
     principal: &Principal,
     v: ContactValues,
@@ -519,6 +526,13 @@ pub struct ReportFormView {
     pub summary: Vec<Problem>,
 }
 
+impl ReportFormView {
+    /// What is wrong with `field`, if anything.
+    pub fn problem(&self, field: &str) -> Option<&str> {
+        self.problems.get(field).map(String::as_str)
+    }
+}
+
 fn report_form(shell: &Shell, case_id: &str, v: ReportValues, refused: &[&str]) -> ReportFormView {
     let (problems, summary) = problems_of(shell, "hotline-report", refused.iter().copied());
     ReportFormView {
@@ -568,6 +582,36 @@ fn yes_no_label(shell: &Shell, value: Option<bool>) -> String {
         Some(true) => shell.tr.t("hotline-answer-yes"),
         Some(false) => shell.tr.t("hotline-answer-no"),
         None => shell.tr.t("hotline-not-asked"),
+    }
+}
+
+fn referral_view(shell: &Shell, r: &overview::ReferralListRow) -> ReferralView {
+    ReferralView {
+        service: r.service_name.clone(),
+        href: format!("/directory/services/{}", r.service_id),
+        urgency: label(shell, "hotline-urgency", &r.urgency),
+        kind: label(shell, "hotline-referral-kind", &r.kind),
+        capacity: r
+            .partner_capacity
+            .as_deref()
+            .map(|p| label(shell, "hotline-capacity", p))
+            .unwrap_or_default(),
+        follow_up: r.follow_up_due.clone().unwrap_or_default(),
+        outcome: r
+            .outcome
+            .as_deref()
+            .map(|o| label(shell, "hotline-referral-outcome", o))
+            .unwrap_or_default(),
+    }
+}
+
+fn report_view(shell: &Shell, r: &overview::ReportListRow) -> ReportView {
+    ReportView {
+        agency: label(shell, "hotline-agency", &r.agency),
+        agency_name: r.agency_name.clone(),
+        method: label(shell, "hotline-method", &r.method),
+        basis: label(shell, "hotline-basis", &r.basis),
+        at: time(r.created_at),
     }
 }
 
@@ -643,34 +687,12 @@ async fn contact_page(
         referrals: around
             .referrals
             .iter()
-            .map(|r| ReferralView {
-                service: r.service_name.clone(),
-                href: format!("/directory/services/{}", r.service_id),
-                urgency: label(&shell, "hotline-urgency", &r.urgency),
-                kind: label(&shell, "hotline-referral-kind", &r.kind),
-                capacity: r
-                    .partner_capacity
-                    .as_deref()
-                    .map(|p| label(&shell, "hotline-capacity", p))
-                    .unwrap_or_default(),
-                follow_up: r.follow_up_due.clone().unwrap_or_default(),
-                outcome: r
-                    .outcome
-                    .as_deref()
-                    .map(|o| label(&shell, "hotline-referral-outcome", o))
-                    .unwrap_or_default(),
-            })
+            .map(|r| referral_view(&shell, r))
             .collect(),
         reports: around
             .reports
             .iter()
-            .map(|r| ReportView {
-                agency: label(&shell, "hotline-agency", &r.agency),
-                agency_name: r.agency_name.clone(),
-                method: label(&shell, "hotline-method", &r.method),
-                basis: label(&shell, "hotline-basis", &r.basis),
-                at: time(r.created_at),
-            })
+            .map(|r| report_view(&shell, r))
             .collect(),
         search_href: format!("/directory/search?{}", search.finish()),
         report,
@@ -1125,4 +1147,117 @@ pub async fn report(
         fields,
     };
     report_page(&principal, contact, None, Some(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::i18n::Lang;
+
+    /// Labels are looked up by code: every code a page can show has one in both languages.
+    #[test]
+    fn every_code_shown_has_a_label_in_both_languages() {
+        let domains: Vec<&str> = Domain::ALL.iter().map(|d| d.as_str()).collect();
+        let answers: Vec<&str> = Answer::ALL.iter().map(|a| a.as_str()).collect();
+        let fields = [
+            "danger",
+            "channel",
+            "direction",
+            "caller_type",
+            "language",
+            "interpreter",
+            "caller_city",
+            "caller_state",
+            "heard_from",
+            "reasons",
+            "narrative",
+            "notes",
+            "caller_phone",
+            "safe_to_call",
+            "voicemail_ok",
+            "code_word",
+            "outcome",
+            "new_case",
+            "started_at",
+            "ended_at",
+            "case_id",
+            "idempotency_key",
+        ];
+        let report_fields = [
+            "agency",
+            "agency_name",
+            "method",
+            "subject",
+            "consent",
+            "imminent_danger",
+            "override_reason",
+            "subject_name",
+            "subject_phone",
+            "subject_email",
+            "subject_address",
+            "subject_date_of_birth",
+            "description",
+            "city",
+            "state",
+            "trafficking_type",
+        ];
+        let sets: Vec<(&str, &[&str])> = vec![
+            ("hotline-channel", &CHANNELS),
+            ("hotline-direction", &DIRECTIONS),
+            ("hotline-caller", &CALLER_TYPES),
+            ("hotline-reason", &REASONS),
+            ("hotline-outcome", &OUTCOMES),
+            ("hotline-type", &TYPES),
+            ("lang-name", &LANGUAGES),
+            ("hotline-agency", &AGENCIES),
+            ("hotline-method", &METHODS),
+            ("hotline-subject", &SUBJECTS),
+            ("hotline-domain", &domains),
+            ("hotline-answer", &answers),
+            ("hotline-level", &["none", "low", "moderate", "high"]),
+            ("hotline-status", &["open", "monitoring", "closed"]),
+            ("hotline-urgency", &["urgent", "non-urgent"]),
+            ("hotline-referral-kind", &["information", "warm-transfer"]),
+            (
+                "hotline-capacity",
+                &["accepted", "no-capacity", "no-answer"],
+            ),
+            (
+                "hotline-referral-outcome",
+                &["reached", "served", "declined", "unreachable"],
+            ),
+            ("hotline-basis", &["consent", "override", "non-identifying"]),
+            (
+                "hotline-referral-field",
+                &[
+                    "service_id",
+                    "urgency",
+                    "kind",
+                    "partner_capacity",
+                    "follow_up_due",
+                    "notes",
+                ],
+            ),
+            ("hotline-field", &fields),
+            ("hotline-report-field", &report_fields),
+            ("hotline-doc", &report_fields[..]),
+        ];
+        for lang in [Lang::En, Lang::Es] {
+            for (prefix, codes) in &sets {
+                for code in *codes {
+                    let id = format!("{prefix}-{code}");
+                    // The document has no consent or reason fields; the form does.
+                    if *prefix == "hotline-doc"
+                        && matches!(
+                            *code,
+                            "agency_name" | "method" | "consent" | "override_reason"
+                        )
+                    {
+                        continue;
+                    }
+                    assert!(i18n::has(lang, &id), "{id} missing in {lang:?}");
+                }
+            }
+        }
+    }
 }
