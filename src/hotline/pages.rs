@@ -1155,52 +1155,53 @@ mod tests {
     use crate::kernel::i18n::Lang;
 
     /// Labels are looked up by code: every code a page can show has one in both languages.
+    const FIELDS: [&str; 22] = [
+        "danger",
+        "channel",
+        "direction",
+        "caller_type",
+        "language",
+        "interpreter",
+        "caller_city",
+        "caller_state",
+        "heard_from",
+        "reasons",
+        "narrative",
+        "notes",
+        "caller_phone",
+        "safe_to_call",
+        "voicemail_ok",
+        "code_word",
+        "outcome",
+        "new_case",
+        "started_at",
+        "ended_at",
+        "case_id",
+        "idempotency_key",
+    ];
+    const REPORT_FIELDS: [&str; 16] = [
+        "agency",
+        "agency_name",
+        "method",
+        "subject",
+        "consent",
+        "imminent_danger",
+        "override_reason",
+        "subject_name",
+        "subject_phone",
+        "subject_email",
+        "subject_address",
+        "subject_date_of_birth",
+        "description",
+        "city",
+        "state",
+        "trafficking_type",
+    ];
+
     #[test]
     fn every_code_shown_has_a_label_in_both_languages() {
         let domains: Vec<&str> = Domain::ALL.iter().map(|d| d.as_str()).collect();
         let answers: Vec<&str> = Answer::ALL.iter().map(|a| a.as_str()).collect();
-        let fields = [
-            "danger",
-            "channel",
-            "direction",
-            "caller_type",
-            "language",
-            "interpreter",
-            "caller_city",
-            "caller_state",
-            "heard_from",
-            "reasons",
-            "narrative",
-            "notes",
-            "caller_phone",
-            "safe_to_call",
-            "voicemail_ok",
-            "code_word",
-            "outcome",
-            "new_case",
-            "started_at",
-            "ended_at",
-            "case_id",
-            "idempotency_key",
-        ];
-        let report_fields = [
-            "agency",
-            "agency_name",
-            "method",
-            "subject",
-            "consent",
-            "imminent_danger",
-            "override_reason",
-            "subject_name",
-            "subject_phone",
-            "subject_email",
-            "subject_address",
-            "subject_date_of_birth",
-            "description",
-            "city",
-            "state",
-            "trafficking_type",
-        ];
         let sets: Vec<(&str, &[&str])> = vec![
             ("hotline-channel", &CHANNELS),
             ("hotline-direction", &DIRECTIONS),
@@ -1238,9 +1239,9 @@ mod tests {
                     "notes",
                 ],
             ),
-            ("hotline-field", &fields),
-            ("hotline-report-field", &report_fields),
-            ("hotline-doc", &report_fields[..]),
+            ("hotline-field", &FIELDS),
+            ("hotline-report-field", &REPORT_FIELDS),
+            ("hotline-doc", &REPORT_FIELDS),
         ];
         for lang in [Lang::En, Lang::Es] {
             for (prefix, codes) in &sets {
