@@ -485,6 +485,7 @@ pub struct ReportView {
     pub agency_name: String,
     pub method: String,
     pub basis: String,
+    pub reference: String,
     pub at: String,
 }
 
@@ -513,6 +514,8 @@ pub struct ReportValues {
     pub city: String,
     pub state: String,
     pub trafficking_type: String,
+    pub reference: String,
+    pub reported_at: String,
 }
 
 pub struct ReportFormView {
@@ -611,7 +614,8 @@ fn report_view(shell: &Shell, r: &overview::ReportListRow) -> ReportView {
         agency_name: r.agency_name.clone(),
         method: label(shell, "hotline-method", &r.method),
         basis: label(shell, "hotline-basis", &r.basis),
-        at: time(r.created_at),
+        reference: r.reference.clone().unwrap_or_default(),
+        at: time(r.reported_at.unwrap_or(r.created_at)),
     }
 }
 
@@ -1017,6 +1021,8 @@ pub async fn screen(
 
 pub struct SentView {
     pub basis: String,
+    pub reference: String,
+    pub reported_at: String,
     pub must_notify: Vec<String>,
     /// The document's fields as sent: label and value.
     pub fields: Vec<(String, String)>,
@@ -1082,6 +1088,8 @@ pub async fn report(
         city: some(&values.city),
         state: some(&values.state),
         trafficking_type: values.trafficking_type.clone(),
+        reference: some(&values.reference),
+        reported_at: some(&values.reported_at),
     };
     let refuse = |values: ReportValues, fields: Vec<String>| {
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
@@ -1095,6 +1103,7 @@ pub async fn report(
         }
         Err(e) => return Err(internal(anyhow::anyhow!("report form: {e}"))),
     };
+    let rule_meta = (meta.reference.clone().unwrap_or_default(), meta.reported_at);
     let sent = match super::cases::report(
         &state.db,
         &state.crypto,
@@ -1139,6 +1148,8 @@ pub async fn report(
         .collect();
     let view = SentView {
         basis: label(&shell, "hotline-basis", &sent.basis),
+        reference: rule_meta.0,
+        reported_at: time(rule_meta.1.unwrap_or_else(crate::kernel::time::now_micros)),
         must_notify: sent
             .must_notify
             .iter()
@@ -1179,7 +1190,7 @@ mod tests {
         "case_id",
         "idempotency_key",
     ];
-    const REPORT_FIELDS: [&str; 16] = [
+    const REPORT_FIELDS: [&str; 18] = [
         "agency",
         "agency_name",
         "method",
@@ -1196,6 +1207,8 @@ mod tests {
         "city",
         "state",
         "trafficking_type",
+        "reference",
+        "reported_at",
     ];
 
     #[test]
@@ -1251,7 +1264,12 @@ mod tests {
                     if *prefix == "hotline-doc"
                         && matches!(
                             *code,
-                            "agency_name" | "method" | "consent" | "override_reason"
+                            "agency_name"
+                                | "method"
+                                | "consent"
+                                | "override_reason"
+                                | "reference"
+                                | "reported_at"
                         )
                     {
                         continue;

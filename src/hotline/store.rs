@@ -111,6 +111,8 @@ pub struct ReportListRow {
     pub agency_name: String,
     pub method: String,
     pub basis: String,
+    pub reference: Option<String>,
+    pub reported_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -119,7 +121,7 @@ pub async fn reports_of_case(
     case_id: &str,
 ) -> Result<Vec<ReportListRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, agency, agency_name, method, basis, created_at \
+        "SELECT id, agency, agency_name, method, basis, reference, reported_at, created_at \
          FROM hotline_reports WHERE case_id = $1 ORDER BY created_at, id",
     )
     .bind(case_id)
@@ -412,6 +414,8 @@ pub struct ReportRow<'a> {
     pub basis: &'a str,
     pub override_sealed: Option<&'a str>,
     pub document_sealed: &'a str,
+    pub reference: Option<&'a str>,
+    pub reported_at: Option<i64>,
     pub created_by: &'a str,
     pub now: i64,
 }
@@ -429,12 +433,14 @@ pub async fn insert_report(
         basis,
         override_sealed,
         document_sealed,
+        reference,
+        reported_at,
         created_by,
         now,
     } = *row;
     sqlx::query(
-        "INSERT INTO hotline_reports (id, case_id, agency, agency_name, method, basis, override_reason, document, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO hotline_reports (id, case_id, agency, agency_name, method, basis, override_reason, document, reference, reported_at, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(case_id)
@@ -444,6 +450,8 @@ pub async fn insert_report(
     .bind(basis)
     .bind(override_sealed)
     .bind(document_sealed)
+    .bind(reference)
+    .bind(reported_at)
     .bind(created_by)
     .bind(now)
     .execute(conn)

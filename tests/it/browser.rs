@@ -661,11 +661,16 @@ async fn an_advocate_takes_a_phone_contact_screens_it_refers_and_reports() {
         .await;
     click_centered(&browser, "label[for=consent]").await;
     browser.fill("#subject_name", "Marisol").await;
+    browser.fill("#reference", "SFPD-2026-118").await;
     click_centered(&browser, "#report-form button[type=submit]").await;
     browser
         .wait_for_text("The report was recorded as sent.")
         .await;
-    assert!(browser.text().await.contains("Marisol"));
+    let sent = browser.text().await;
+    assert!(
+        sent.contains("Marisol") && sent.contains("SFPD-2026-118"),
+        "{sent}"
+    );
     browser.accessible("the report as sent").await;
     browser.click("main a[href^='/hotline/contacts/']").await;
     browser

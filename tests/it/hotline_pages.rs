@@ -351,6 +351,8 @@ async fn a_report_without_consent_waits_for_a_reason(backend: Backend) {
             ("city", "San Francisco"),
             ("state", "CA"),
             ("trafficking_type", "labor"),
+            ("reference", "SFPD-2026-118"),
+            ("reported_at", "2026-11-29T03:40"),
         ];
         if consent {
             fields.push(("consent", "on"));
@@ -380,6 +382,8 @@ async fn a_report_without_consent_waits_for_a_reason(backend: Backend) {
     );
     assert!(html.contains("Marisol"));
     assert!(html.contains("Labor trafficking"));
+    assert!(html.contains("SFPD-2026-118"));
+    assert!(html.contains("2026-11-29 03:40 UTC"));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM hotline_reports").await, 1);
     let page = app
         .get_as(&advocate, &format!("/hotline/contacts/{contact}"))
@@ -388,6 +392,37 @@ async fn a_report_without_consent_waits_for_a_reason(backend: Backend) {
         .await
         .unwrap();
     assert!(page.contains("San Francisco Police Department"));
+    assert!(page.contains("SFPD-2026-118"));
+    let (reference, at): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT reference, reported_at FROM hotline_reports")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(reference.as_deref(), Some("SFPD-2026-118"));
+    assert_eq!(
+        at,
+        Some(
+            "2026-11-29T03:40:00Z"
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_microsecond()
+        )
+    );
+
+    // A time that is not one is named; nothing stored.
+    let mut untimed = report(true);
+    untimed.retain(|(k, _)| *k != "reported_at");
+    untimed.push(("reported_at", "last night"));
+    let response = post_form(&app, &advocate, &path, &untimed).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"reported_at-error\"")
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM hotline_reports").await, 1);
 
     // A missing agency name is named; nothing stored.
     let mut unnamed = report(true);
