@@ -18,6 +18,8 @@ pub struct Overview {
     pub related_cases: Vec<String>,
     pub referrals: Vec<ReferralListRow>,
     pub reports: Vec<ReportListRow>,
+    /// The crisis checklist's steps recorded so far: step, when done, whether skipped.
+    pub crisis: Vec<(String, Option<i64>, bool)>,
 }
 
 /// `None`: no such contact.
@@ -49,5 +51,6 @@ pub async fn of_contact(db: &Db, contact_id: &str) -> Result<Option<Overview>, H
         related_cases,
         referrals: store::referrals_of_contact(pool, contact_id).await?,
         reports,
+        crisis: store::crisis_steps(pool, contact_id).await?,
     }))
 }

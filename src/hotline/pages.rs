@@ -19,6 +19,7 @@ use super::model::contact::{
     CallerType, Channel, ContactForm, Direction, Outcome, Reason, TraffickingType, from_code,
     idempotency_key,
 };
+use super::model::crisis::{ChecklistForm, Step, StepForm};
 use super::model::referral::{Capacity, Kind, ReferralForm, Urgency};
 use super::model::screening::{self, Answer, Answers, AnswersError, Domain};
 use super::overview::{self, CaseSummary};
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hotline/contacts", post(create_contact))
         .route("/hotline/contacts/{id}", get(contact))
         .route("/hotline/contacts/{id}/referrals", post(refer))
+        .route("/hotline/contacts/{id}/crisis", post(crisis))
         .route(
             "/hotline/cases/{id}/screening",
             get(screening_form).post(screen),
@@ -578,6 +580,16 @@ struct ContactPage {
     screening_href: Option<String>,
     report: Option<ReportFormView>,
     referral_problem: Option<String>,
+    crisis_action: String,
+    crisis_steps: Vec<CrisisStepView>,
+    crisis_problem: Option<String>,
+}
+
+/// One step of the crisis checklist: its code, its name, and what was recorded.
+pub struct CrisisStepView {
+    pub code: String,
+    pub label: String,
+    pub recorded: String,
 }
 
 fn yes_no_label(shell: &Shell, value: Option<bool>) -> String {
@@ -623,7 +635,7 @@ async fn contact_page(
     state: &AppState,
     principal: &Principal,
     id: &str,
-    referral_problem: Option<String>,
+    (referral_problem, crisis_problem): (Option<String>, Option<String>),
 ) -> Result<Response, HtmlError> {
     let Some(id) = an_id(id) else {
         return Err(HtmlError::NotFound);
@@ -700,11 +712,14 @@ async fn contact_page(
             .collect(),
         search_href: format!("/directory/search?{}", search.finish()),
         report,
+        crisis_action: format!("/hotline/contacts/{id}/crisis"),
+        crisis_steps: crisis_views(&shell, &around.crisis),
+        crisis_problem,
         c,
         shell,
         referral_problem,
     };
-    let status = if page.referral_problem.is_some() {
+    let status = if page.referral_problem.is_some() || page.crisis_problem.is_some() {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -718,7 +733,7 @@ pub async fn contact(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
-    contact_page(&state, &principal, &id, None).await
+    contact_page(&state, &principal, &id, (None, None)).await
 }
 
 // ---------------------------------------------------------------------------------
@@ -780,7 +795,9 @@ pub async fn refer(
         .and_then(|form| form.parse().map_err(|(field, _)| field))
     {
         Ok(referral) => referral,
-        Err(field) => return contact_page(&state, &principal, &id, Some(refused(field))).await,
+        Err(field) => {
+            return contact_page(&state, &principal, &id, (Some(refused(field)), None)).await;
+        }
     };
     match referrals::refer(&state.db, &state.crypto, &principal, &id, &referral)
         .await
@@ -789,9 +806,108 @@ pub async fn refer(
         Ok(_) => Ok(Redirect::to(&format!("/hotline/contacts/{id}#referrals")).into_response()),
         Err(ReferralRefusal::NoSuchContact) => Err(HtmlError::NotFound),
         Err(ReferralRefusal::NoSuchService) => {
-            contact_page(&state, &principal, &id, Some(refused("service_id"))).await
+            contact_page(&state, &principal, &id, (Some(refused("service_id")), None)).await
         }
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Crisis checklist
+
+fn crisis_views(shell: &Shell, recorded: &[(String, Option<i64>, bool)]) -> Vec<CrisisStepView> {
+    Step::ALL
+        .iter()
+        .map(|step| {
+            let code = super::model::contact::code(step);
+            let recorded = match recorded.iter().find(|(s, _, _)| *s == code) {
+                Some((_, Some(at), _)) => shell.tr.t1("hotline-crisis-done-at", "time", &time(*at)),
+                Some((_, None, true)) => shell.tr.t("hotline-crisis-was-skipped"),
+                _ => String::new(),
+            };
+            CrisisStepView {
+                label: label(shell, "hotline-step", &code),
+                code,
+                recorded,
+            }
+        })
+        .collect()
+}
+
+/// A time as a browser's date-time field sends it (taken as UTC), or RFC 3339.
+fn form_time(raw: &str) -> Option<jiff::Timestamp> {
+    raw.parse::<jiff::Timestamp>().ok().or_else(|| {
+        raw.parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|t| t.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    })
+}
+
+/// Records the crisis checklist: each step done (when; blank is now) or skipped (why).
+pub async fn crisis(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, HtmlError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    check_form_token(&state, &principal, &field("csrf")).await?;
+    let Some(id) = an_id(&id) else {
+        return Err(HtmlError::NotFound);
+    };
+    let mut steps = BTreeMap::new();
+    for step in Step::ALL {
+        let code = super::model::contact::code(&step);
+        let at = field(&format!("at/{code}"));
+        let form = match field(&format!("step/{code}")).as_str() {
+            "done" => StepForm {
+                // A time that is not one goes on as typed, for the checklist to refuse.
+                done_at: Some(if at.is_empty() {
+                    jiff::Timestamp::now().to_string()
+                } else {
+                    form_time(&at).map_or(at, |t| t.to_string())
+                }),
+                skipped: None,
+            },
+            "skipped" => StepForm {
+                done_at: None,
+                skipped: Some(field(&format!("reason/{code}"))),
+            },
+            _ => StepForm {
+                done_at: None,
+                skipped: None,
+            },
+        };
+        steps.insert(step, form);
+    }
+    let checklist = match (ChecklistForm { steps }).parse() {
+        Ok(checklist) => checklist,
+        Err(refused) => {
+            let shell = Shell::current();
+            let names: Vec<String> = Step::ALL
+                .iter()
+                .map(super::model::contact::code)
+                .filter(|code| refused.contains_key(&format!("steps.{code}")))
+                .map(|code| label(&shell, "hotline-step", &code))
+                .collect();
+            let problem = shell
+                .tr
+                .t1("hotline-crisis-refused", "steps", &names.join(", "));
+            return contact_page(&state, &principal, &id, (None, Some(problem))).await;
+        }
+    };
+    super::cases::record_crisis(&state.db, &state.crypto, &principal, &id, &checklist)
+        .await
+        .map_err(internal)?
+        .ok_or(HtmlError::NotFound)?;
+    Ok(Redirect::to(&format!("/hotline/contacts/{id}#crisis")).into_response())
 }
 
 // ---------------------------------------------------------------------------------
@@ -1241,6 +1357,17 @@ mod tests {
                 &["reached", "served", "declined", "unreachable"],
             ),
             ("hotline-basis", &["consent", "override", "non-identifying"]),
+            (
+                "hotline-step",
+                &[
+                    "emergency-services-called",
+                    "law-enforcement-called",
+                    "supervisor-alerted",
+                    "emergency-shelter-requested",
+                    "extraction-requested",
+                    "transportation-requested",
+                ],
+            ),
             (
                 "hotline-referral-field",
                 &[

@@ -129,6 +129,24 @@ pub async fn reports_of_case(
     .await
 }
 
+/// A contact's crisis steps as recorded: step, when done, whether skipped (the sealed
+/// reason is not read).
+pub async fn crisis_steps(
+    pool: &AnyPool,
+    contact_id: &str,
+) -> Result<Vec<(String, Option<i64>, bool)>, sqlx::Error> {
+    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT step, done_at, skipped_reason FROM hotline_crisis_steps WHERE contact_id = $1",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(step, done, skipped)| (step, done, skipped.is_some()))
+        .collect())
+}
+
 pub async fn insert_contact(conn: &mut AnyConnection, row: &ContactRow) -> Result<(), sqlx::Error> {
     let marks: Vec<String> = (1..=25).map(|i| format!("${i}")).collect();
     sqlx::query(sqlx::AssertSqlSafe(format!(

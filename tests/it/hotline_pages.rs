@@ -156,6 +156,43 @@ async fn the_contact_form_saves_one_contact_however_often_it_is_sent(backend: Ba
         .await
             >= 1
     );
+    // The crisis checklist: a step left out is named, nothing stored; then every step.
+    let crisis = format!("{location}/crisis");
+    let mut steps = vec![
+        ("step/emergency-services-called", "done"),
+        ("at/emergency-services-called", "2026-11-29T03:20"),
+        ("step/law-enforcement-called", "done"),
+        ("step/supervisor-alerted", "done"),
+        ("step/emergency-shelter-requested", "done"),
+        ("step/extraction-requested", "skipped"),
+        (
+            "reason/extraction-requested",
+            "She is already away from the kitchen",
+        ),
+    ];
+    let response = post_form(&app, &advocate, &crisis, &steps).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("The checklist was not recorded"), "{html}");
+    assert!(html.contains("Transportation requested"));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_crisis_steps").await,
+        0
+    );
+    steps.push(("step/transportation-requested", "skipped"));
+    steps.push((
+        "reason/transportation-requested",
+        "Her cousin is driving her",
+    ));
+    let response = post_form(&app, &advocate, &crisis, &steps).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_crisis_steps").await,
+        6
+    );
+    let html = app.get_as(&advocate, &location).await.text().await.unwrap();
+    assert!(html.contains("Done at 2026-11-29 03:20 UTC"), "{html}");
+
     // Nobody else's form token, and no contact for other staff.
     let analyst = app.signed_in(Role::Analyst, None).await;
     assert_eq!(
