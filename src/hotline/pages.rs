@@ -522,6 +522,8 @@ pub struct ReportValues {
 
 pub struct ReportFormView {
     pub action: String,
+    /// Agencies listed in the directory near the caller, offered as the agency's name.
+    pub agency_choices: Vec<String>,
     pub v: ReportValues,
     pub agencies: Vec<Opt>,
     pub methods: Vec<Opt>,
@@ -542,6 +544,7 @@ fn report_form(shell: &Shell, case_id: &str, v: ReportValues, refused: &[&str]) 
     let (problems, summary) = problems_of(shell, "hotline-report", refused.iter().copied());
     ReportFormView {
         action: format!("/hotline/cases/{case_id}/reports"),
+        agency_choices: Vec::new(),
         agencies: options(shell, "hotline-agency", &AGENCIES, &[v.agency.as_str()]),
         methods: options(shell, "hotline-method", &METHODS, &[v.method.as_str()]),
         subjects: options(shell, "hotline-subject", &SUBJECTS, &[v.subject.as_str()]),
@@ -599,6 +602,59 @@ fn yes_no_label(shell: &Shell, value: Option<bool>) -> String {
         None => shell.tr.t("hotline-not-asked"),
     }
 }
+
+/// Law-enforcement and child-welfare agencies the directory lists near the caller (or
+/// anywhere, when where they are is not known): the names the report form suggests. A
+/// failed search only leaves the field to be typed.
+fn agencies_near(state: &AppState, city: Option<&str>, st: Option<&str>) -> Vec<String> {
+    use crate::directory::search::{Filters, Near, Point, Query, Sort};
+    use crate::directory::taxonomy;
+    let near = crate::kernel::places::find(city.unwrap_or_default(), st.unwrap_or_default())
+        .and_then(|place| {
+            Some(Near {
+                point: Point::new(place.latitude, place.longitude)?,
+                radius_km: AGENCY_RADIUS_KM,
+                state: Some(place.state.clone()),
+            })
+        });
+    let mut names: Vec<String> = Vec::new();
+    for code in ["svc-law-enforcement", "svc-child-welfare"] {
+        let Some(term) = taxonomy::terms().iter().find(|t| t.code == code) else {
+            continue;
+        };
+        let query = Query {
+            text: None,
+            near: near.clone(),
+            filters: Filters {
+                terms: vec![term.id.clone()],
+                all_terms: true,
+                ..Filters::default()
+            },
+            sort: if near.is_some() {
+                Sort::Distance
+            } else {
+                Sort::Relevance
+            },
+            limit: 25,
+            offset: 0,
+            listed_since: None,
+        };
+        for hit in state
+            .search
+            .search(&query)
+            .map(|f| f.hits)
+            .unwrap_or_default()
+        {
+            if !names.contains(&hit.doc.organization_name) {
+                names.push(hit.doc.organization_name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// How far to look for an agency to report to: a county or two.
+const AGENCY_RADIUS_KM: f64 = 160.0;
 
 fn referral_view(shell: &Shell, r: &overview::ReferralListRow) -> ReferralView {
     ReferralView {
@@ -673,7 +729,10 @@ async fn contact_page(
             trafficking_type: case.trafficking_type.clone(),
             ..ReportValues::default()
         };
-        report_form(&shell, &case.id, v, &[])
+        let mut form = report_form(&shell, &case.id, v, &[]);
+        form.agency_choices =
+            agencies_near(state, c.caller_city.as_deref(), c.caller_state.as_deref());
+        form
     });
     let page = ContactPage {
         csrf: csrf_of(principal),

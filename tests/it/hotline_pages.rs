@@ -14,6 +14,7 @@ on_both_databases! {
     strong_screening_answers_suggest_high;
     a_report_without_consent_waits_for_a_reason;
     a_referral_from_the_search_is_stored;
+    the_report_form_suggests_agencies_listed_near_the_caller;
 }
 
 fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
@@ -586,4 +587,65 @@ async fn a_referral_from_the_search_is_stored(backend: Backend) {
     assert!(page.contains("Urgent"));
     assert!(page.contains("Warm transfer"));
     assert!(page.contains("2026-12-03"));
+}
+
+async fn the_report_form_suggests_agencies_listed_near_the_caller(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // A police department applies to be listed, as law enforcement, and is approved.
+    let law_enforcement = "90c9cfab-80c3-51f6-821b-74db0903acd5";
+    let applied = app
+        .client
+        .post(app.url("/directory/apply"))
+        .form(&[
+            ("name", "Mission District Police Station"),
+            ("description", "Takes reports of trafficking"),
+            ("email", "desk@police.example.org"),
+            ("phone", "+1 415 555 0100"),
+            ("city", "San Francisco"),
+            ("state", "CA"),
+            ("service_type", law_enforcement),
+            ("references", "The county task force"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(applied.status(), StatusCode::OK);
+    let curator = app.signed_in(Role::DirectoryCurator, None).await;
+    let queue = app
+        .get_as(&curator, "/directory/curate")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let listing = between(&queue, "action=\"/directory/curate/", "\"").to_owned();
+    let approved = post_form(
+        &app,
+        &curator,
+        &format!("/directory/curate/{listing}"),
+        &[("decision", "approve")],
+    )
+    .await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let (contact, _) = take_contact(&app, &advocate).await;
+    let mut page = String::new();
+    for _ in 0..40 {
+        page = app
+            .get_as(&advocate, &format!("/hotline/contacts/{contact}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        if page.contains("<datalist id=\"agency-choices\">") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        page.contains("<option value=\"Mission District Police Station\">"),
+        "{}",
+        between(&page, "id=\"report-form\"", "</form>")
+    );
+    assert!(page.contains("list=\"agency-choices\""));
 }
