@@ -177,6 +177,7 @@ pub fn build(
             get(orgs::pages::on_call).post(orgs::pages::break_glass),
         )
         .merge(directory_pages())
+        .merge(hotline::pages::routes())
         .route("/api/openapi.json", get(apidocs::routes::openapi_json))
         .route("/api/docs", get(apidocs::routes::docs))
         .route("/static/{*path}", get(assets::serve))

@@ -48,6 +48,8 @@ pub struct SearchForm {
     has_capacity: Option<String>,
     verified: String,
     sort: String,
+    /// The hotline contact a referral from these results is for (staff only).
+    contact: String,
 }
 
 pub struct Choice {
@@ -66,6 +68,7 @@ pub struct ResultView {
     pub phone: String,
     pub reasons: Vec<String>,
     pub href: String,
+    pub service_id: String,
     /// For staff: the listing's re-verification is overdue or lapsed.
     pub flag: String,
 }
@@ -88,6 +91,15 @@ struct SearchPage {
     results: Vec<ResultView>,
     problem: Option<String>,
     status_problem: bool,
+    /// For an advocate searching for a contact: each result offers "Refer".
+    refer: Option<ReferTo>,
+}
+
+/// Where a result's "Refer" form posts, and with which form token.
+pub struct ReferTo {
+    pub contact: String,
+    pub action: String,
+    pub csrf: String,
 }
 
 fn term_name(id: &str, lang: Lang) -> Option<String> {
@@ -242,6 +254,7 @@ fn result_view(hit: &search::Hit, staff: bool, vetting: Vetting, shell: &Shell) 
         phone: doc.phone.clone().unwrap_or_default(),
         reasons: hit.reasons.iter().map(|r| reason(r, shell)).collect(),
         href: format!("{base}/{}", doc.service_id),
+        service_id: doc.service_id.clone(),
         flag: match vetting.standing(doc.verified_at, now_micros()) {
             Standing::Current => String::new(),
             Standing::Overdue => shell.tr.t("search-flag-overdue"),
@@ -271,7 +284,12 @@ fn language_choices(selected: &str, shell: &Shell) -> Vec<Choice> {
     choices(languages, selected, shell)
 }
 
-fn search_page(state: &AppState, form: SearchForm, staff: bool) -> Result<Response, HtmlError> {
+fn search_page(
+    state: &AppState,
+    form: SearchForm,
+    staff: bool,
+    refer: Option<ReferTo>,
+) -> Result<Response, HtmlError> {
     let shell = Shell::current();
     let lang = shell.lang;
     let searched =
@@ -352,6 +370,7 @@ fn search_page(state: &AppState, form: SearchForm, staff: bool) -> Result<Respon
         results,
         status_problem: problem.is_some(),
         problem,
+        refer,
         form,
         shell,
     };
@@ -368,15 +387,30 @@ pub async fn find_help(
     State(state): State<AppState>,
     UrlQuery(form): UrlQuery<SearchForm>,
 ) -> Result<Response, HtmlError> {
-    search_page(&state, form, false)
+    search_page(&state, form, false, None)
 }
 
-/// The staff search, with every filter.
+/// The staff search, with every filter. With a hotline contact's id (from its page),
+/// those who take contacts may refer from each result.
 pub async fn staff_search(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     UrlQuery(form): UrlQuery<SearchForm>,
 ) -> Result<Response, HtmlError> {
-    search_page(&state, form, true)
+    let may_refer = authz::authorize(
+        Some(&principal),
+        Action::TakeHotlineContacts,
+        Resource::Global,
+    ) == authz::Decision::Allow;
+    let refer = uuid::Uuid::try_parse(form.contact.trim())
+        .ok()
+        .filter(|_| may_refer)
+        .map(|contact| ReferTo {
+            action: format!("/hotline/contacts/{contact}/referrals"),
+            contact: contact.to_string(),
+            csrf: csrf_of(&principal),
+        });
+    search_page(&state, form, true, refer)
 }
 
 pub struct PhoneView {

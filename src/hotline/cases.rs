@@ -173,6 +173,10 @@ pub async fn acknowledge(db: &Db, supervisor: &Principal, id: &str) -> Result<bo
 pub struct ReportMeta {
     pub agency_name: String,
     pub method: String,
+    /// The agency's case or incident number.
+    pub reference: Option<String>,
+    /// When the report was made (microseconds); `None`: as it is recorded.
+    pub reported_at: Option<i64>,
 }
 
 /// The report as it went: only the fields the consent rule allowed.
@@ -277,6 +281,8 @@ pub async fn report(
                 basis,
                 override_sealed: reason.as_deref(),
                 document_sealed: sealed,
+                reference: meta.reference.as_deref(),
+                reported_at: meta.reported_at,
                 created_by: &by,
                 now: now_micros(),
             };

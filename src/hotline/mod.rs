@@ -8,6 +8,8 @@ pub mod console;
 pub mod indicators;
 pub mod live;
 pub mod model;
+pub mod overview;
+pub mod pages;
 pub mod referrals;
 pub mod routes;
 pub mod service;

@@ -288,14 +288,35 @@ pub struct ReportRequest {
     pub state: Option<String>,
     /// `sex`, `labor`, `both` or `unknown`.
     pub trafficking_type: String,
+    /// The agency's case or incident number, up to 100 characters.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// When the report was made (RFC 3339); default: when it is recorded.
+    #[serde(default)]
+    pub reported_at: Option<String>,
 }
 
 fn filled(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// A report's time: RFC 3339, or a date and time without a zone (as a browser's
+/// date-time field sends it), taken as UTC. Microseconds.
+fn report_time(raw: &str) -> Option<i64> {
+    raw.parse::<jiff::Timestamp>()
+        .ok()
+        .or_else(|| {
+            raw.parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|t| t.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .map(|z| z.timestamp())
+        })
+        .map(jiff::Timestamp::as_microsecond)
+}
+
 impl ReportRequest {
-    fn parse(
+    /// Shared with the advocate's report form (`hotline::pages`).
+    pub(crate) fn parse(
         self,
     ) -> Result<
         (
@@ -377,9 +398,21 @@ impl ReportRequest {
             trafficking_type,
             imminent_danger: self.imminent_danger,
         };
+        let reference = filled(self.reference);
+        if reference.as_ref().is_some_and(|r| r.chars().count() > 100) {
+            return Err(ApiError::field("reference", "up to 100 characters"));
+        }
+        let reported_at = match filled(self.reported_at) {
+            Some(raw) => Some(report_time(&raw).ok_or_else(|| {
+                ApiError::field("reported_at", "is not a time such as 2026-11-29T03:40:00Z")
+            })?),
+            None => None,
+        };
         let meta = super::cases::ReportMeta {
             agency_name,
             method: self.method,
+            reference,
+            reported_at,
         };
         Ok((case, draft, meta))
     }

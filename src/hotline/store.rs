@@ -58,6 +58,95 @@ pub async fn contact(pool: &AnyPool, id: &str) -> Result<Option<ContactRow>, sql
     .await
 }
 
+/// A case as its contact page summarizes it.
+#[derive(Clone, Debug, FromRow)]
+pub struct CaseSummaryRow {
+    pub id: String,
+    pub status: String,
+    pub trafficking_type: String,
+    pub indicator_level: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn case_summary(pool: &AnyPool, id: &str) -> Result<Option<CaseSummaryRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, status, trafficking_type, indicator_level, created_at FROM hotline_cases WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A referral as listed on its contact's page (notes stay sealed, unread).
+#[derive(Clone, Debug, FromRow)]
+pub struct ReferralListRow {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub urgency: String,
+    pub kind: String,
+    pub partner_capacity: Option<String>,
+    pub follow_up_due: Option<String>,
+    pub outcome: Option<String>,
+}
+
+pub async fn referrals_of_contact(
+    pool: &AnyPool,
+    contact_id: &str,
+) -> Result<Vec<ReferralListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, service_id, service_name, urgency, kind, partner_capacity, follow_up_due, outcome \
+         FROM hotline_referrals WHERE contact_id = $1 ORDER BY created_at, id",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A report as listed on its case's page (the sealed document is not opened).
+#[derive(Clone, Debug, FromRow)]
+pub struct ReportListRow {
+    pub id: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub method: String,
+    pub basis: String,
+    pub reference: Option<String>,
+    pub reported_at: Option<i64>,
+    pub created_at: i64,
+}
+
+pub async fn reports_of_case(
+    pool: &AnyPool,
+    case_id: &str,
+) -> Result<Vec<ReportListRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, agency, agency_name, method, basis, reference, reported_at, created_at \
+         FROM hotline_reports WHERE case_id = $1 ORDER BY created_at, id",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A contact's crisis steps as recorded: step, when done, whether skipped (the sealed
+/// reason is not read).
+pub async fn crisis_steps(
+    pool: &AnyPool,
+    contact_id: &str,
+) -> Result<Vec<(String, Option<i64>, bool)>, sqlx::Error> {
+    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT step, done_at, skipped_reason FROM hotline_crisis_steps WHERE contact_id = $1",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(step, done, skipped)| (step, done, skipped.is_some()))
+        .collect())
+}
+
 pub async fn insert_contact(conn: &mut AnyConnection, row: &ContactRow) -> Result<(), sqlx::Error> {
     let marks: Vec<String> = (1..=25).map(|i| format!("${i}")).collect();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -343,6 +432,8 @@ pub struct ReportRow<'a> {
     pub basis: &'a str,
     pub override_sealed: Option<&'a str>,
     pub document_sealed: &'a str,
+    pub reference: Option<&'a str>,
+    pub reported_at: Option<i64>,
     pub created_by: &'a str,
     pub now: i64,
 }
@@ -360,12 +451,14 @@ pub async fn insert_report(
         basis,
         override_sealed,
         document_sealed,
+        reference,
+        reported_at,
         created_by,
         now,
     } = *row;
     sqlx::query(
-        "INSERT INTO hotline_reports (id, case_id, agency, agency_name, method, basis, override_reason, document, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO hotline_reports (id, case_id, agency, agency_name, method, basis, override_reason, document, reference, reported_at, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(case_id)
@@ -375,6 +468,8 @@ pub async fn insert_report(
     .bind(basis)
     .bind(override_sealed)
     .bind(document_sealed)
+    .bind(reference)
+    .bind(reported_at)
     .bind(created_by)
     .bind(now)
     .execute(conn)

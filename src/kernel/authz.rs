@@ -596,6 +596,47 @@ pub const ROUTES: &[RouteRule] = &[
         "/api/v1/hotline/indicators",
         Policy::Requires(Action::ReadHotlineIndicators),
     ),
+    // The advocate's pages: the same actions as the API routes they stand beside.
+    rule(
+        "GET",
+        "/hotline/contacts/new",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/contacts",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/hotline/contacts/{id}",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    rule(
+        "POST",
+        "/hotline/contacts/{id}/referrals",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/contacts/{id}/crisis",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/hotline/cases/{id}/screening",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/cases/{id}/screening",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/cases/{id}/reports",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
     // Twilio signs every webhook with the account's auth token; the handler refuses
     // anything unsigned or wrongly signed (403).
     rule("POST", "/webhooks/twilio/sms", Policy::Public),

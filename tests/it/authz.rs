@@ -430,6 +430,41 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
             )
             .await
         }
+        ("POST", "/hotline/contacts") => {
+            let key = format!("matrix-page-{}", caller.label.replace(' ', "-"));
+            let form = [
+                ("idempotency_key", key.as_str()),
+                ("started_at", "2026-11-29T03:12:00Z"),
+                ("channel", "phone"),
+                ("direction", "inbound"),
+                ("caller_type", "community-member"),
+                ("language", "en"),
+                ("reasons", "tip"),
+            ];
+            post_form(app, caller, path, &form).await
+        }
+        // A contact and a case that do not exist: allowed callers get 404.
+        ("POST", p) if p.starts_with("/hotline/") => {
+            let form: &[(&str, &str)] = if p.ends_with("/referrals") {
+                &[
+                    ("service_id", "11111111-aaaa-4111-8111-111111111111"),
+                    ("urgency", "urgent"),
+                    ("kind", "information"),
+                ]
+            } else if p.ends_with("/reports") {
+                &[
+                    ("agency", "law-enforcement"),
+                    ("agency_name", "Matrix PD"),
+                    ("method", "phone"),
+                    ("subject", "adult"),
+                    ("consent", "on"),
+                    ("trafficking_type", "unknown"),
+                ]
+            } else {
+                &[("item/locked-in", "yes")]
+            };
+            post_form(app, caller, path, form).await
+        }
         // Unsigned, as anyone but Twilio would send it.
         ("POST", p) if p.starts_with("/webhooks/twilio/") => app
             .client
@@ -558,9 +593,13 @@ fn expectation(
                     authz::Decision::Allow if path.ends_with("/socket") => {
                         vec![StatusCode::BAD_REQUEST]
                     }
-                    // Chats that do not exist.
+                    // Accepting a chat that does not exist: back to the console.
+                    authz::Decision::Allow if path == "/hotline/chats/{id}/accept" => {
+                        vec![StatusCode::SEE_OTHER]
+                    }
+                    // Contacts, cases and chats that do not exist.
                     authz::Decision::Allow
-                        if path == "/hotline/chats/{id}" || path == "/hotline/chats/{id}/close" =>
+                        if path.starts_with("/hotline/") && path.contains("{id}") =>
                     {
                         vec![StatusCode::NOT_FOUND]
                     }

@@ -622,3 +622,191 @@ async fn a_visitor_chats_with_an_advocate_whose_console_updates_live_then_leaves
     visitor.client.clone().close().await.unwrap();
     advocate.client.clone().close().await.unwrap();
 }
+
+/// Clicks `css` after scrolling it to the middle of the window, clear of the sticky
+/// quick-exit bar that would otherwise take a click near the top.
+async fn click_centered(browser: &Browser, css: &str) {
+    let element = browser.client.find(Locator::Css(css)).await.unwrap();
+    browser
+        .client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&element).unwrap()],
+        )
+        .await
+        .unwrap();
+    element.click().await.unwrap();
+}
+
+/// The code the advocate's authenticator app shows `step` periods from now.
+fn totp_code(secret: &str, email: &str, step: u64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .with_account_name(email.to_owned())
+        .build()
+        .unwrap();
+    let now = jiff::Timestamp::now().as_second().cast_unsigned();
+    totp.generate(now + 30 * step).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_advocate_takes_a_phone_contact_screens_it_refers_and_reports() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.require_mfa = true).await;
+    let Some(browser) = Browser::start(&app).await else {
+        return;
+    };
+    app.seed_directory().await;
+    let (email, password) = app.user(Role::HotlineAdvocate, None).await;
+
+    // Signing in needs a second step: enrol an authenticator, then sign in with it.
+    browser.goto("/sign-in").await;
+    browser.fill("#email", &email).await;
+    browser.fill("#password", &password).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_path("/account/mfa").await;
+    browser.accessible("the second-step enrolment").await;
+    let secret = browser
+        .client
+        .find(Locator::Css(".atip-totp-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    browser.fill("#code", &totp_code(&secret, &email, 0)).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("The second step is on.").await;
+    browser.accessible("the recovery codes").await;
+    browser.client.delete_all_cookies().await.unwrap();
+    browser.goto("/sign-in").await;
+    browser.fill("#email", &email).await;
+    browser.fill("#password", &password).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_path("/sign-in/mfa").await;
+    browser.accessible("the second step of signing in").await;
+    // The code just used is spent: the app's next one.
+    browser.fill("#code", &totp_code(&secret, &email, 1)).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/account").await;
+
+    // A phone call: someone in danger, asking where to go.
+    browser.goto("/hotline/contacts/new").await;
+    browser.accessible("the contact form").await;
+    click_centered(&browser, "label[for=danger]").await;
+    browser
+        .client
+        .find(Locator::Css("#language"))
+        .await
+        .unwrap()
+        .select_by_value("es")
+        .await
+        .unwrap();
+    browser.fill("#caller_city", "San Francisco").await;
+    browser.fill("#caller_state", "CA").await;
+    browser.fill("#heard_from", "Radio Bilingüe").await;
+    click_centered(&browser, "label[for=reason-referral-request]").await;
+    browser
+        .fill(
+            "#narrative",
+            "Works in a restaurant kitchen; the owner keeps her passport and locks the door at night",
+        )
+        .await;
+    browser.fill("#caller_phone", "+1 (415) 555-0142").await;
+    browser.fill("#code_word", "tamales").await;
+    browser
+        .client
+        .find(Locator::Css("#new_case"))
+        .await
+        .unwrap()
+        .select_by_value("labor")
+        .await
+        .unwrap();
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_path("/hotline/contacts/").await;
+    browser.wait_for_text("Immediate danger").await;
+    let contact_path = browser.path().await;
+    browser.accessible("the contact page").await;
+
+    // Screening: locked in, lied to about the job: high.
+    browser.click("a[href*='/screening']").await;
+    browser.wait_for_path("/hotline/cases/").await;
+    browser.wait_for_text("Recruitment and deception").await;
+    browser.accessible("the screening questionnaire").await;
+    for answer in [
+        "q-age-adult-yes",
+        "q-job-differs-yes",
+        "q-locked-in-yes",
+        "q-documents-held-yes",
+        "q-physical-harm-no",
+    ] {
+        click_centered(&browser, &format!("label[for={answer}]")).await;
+    }
+    click_centered(&browser, "main form button[type=submit]").await;
+    browser.wait_for_text("What the answers suggest").await;
+    let level = browser
+        .client
+        .find(Locator::Css("#screening-level"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(level, "High");
+    browser.accessible("the screening result").await;
+
+    // An urgent referral from the search, near the caller.
+    browser.goto(&contact_path).await;
+    browser.wait_for_text("High").await;
+    browser.click("a[href^='/directory/search']").await;
+    browser.wait_for_path("/directory/search").await;
+    eventually_text(&browser, "Refer to").await;
+    browser.accessible("the search with referral forms").await;
+    click_centered(&browser, "label[for=urgency-1-urgent]").await;
+    click_centered(&browser, ".atip-refer-form button[type=submit]").await;
+    browser.wait_for_path(&contact_path).await;
+    browser.wait_for_text("Urgent").await;
+    browser.accessible("the contact with its referral").await;
+
+    // A report to law enforcement, with her consent.
+    browser
+        .fill("#agency_name", "San Francisco Police Department")
+        .await;
+    click_centered(&browser, "label[for=consent]").await;
+    browser.fill("#subject_name", "Marisol").await;
+    browser.fill("#reference", "SFPD-2026-118").await;
+    click_centered(&browser, "#report-form button[type=submit]").await;
+    browser
+        .wait_for_text("The report was recorded as sent.")
+        .await;
+    let sent = browser.text().await;
+    assert!(
+        sent.contains("Marisol") && sent.contains("SFPD-2026-118"),
+        "{sent}"
+    );
+    browser.accessible("the report as sent").await;
+    browser.click("main a[href^='/hotline/contacts/']").await;
+    browser
+        .wait_for_text("San Francisco Police Department")
+        .await;
+    browser.accessible("the contact with its report").await;
+
+    for (table, expected) in [
+        ("hotline_contacts", 1),
+        ("hotline_screenings", 1),
+        ("hotline_referrals", 1),
+        ("hotline_reports", 1),
+    ] {
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(app.db.reader())
+                .await
+                .unwrap();
+        assert_eq!(n, expected, "{table}");
+    }
+    let urgency: String = sqlx::query_scalar("SELECT urgency FROM hotline_referrals")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(urgency, "urgent");
+    browser.client.clone().close().await.unwrap();
+}

@@ -24,6 +24,7 @@ mod chat;
 mod cli;
 mod directory;
 mod hotline;
+mod hotline_pages;
 mod individuals;
 mod jobs;
 mod library;

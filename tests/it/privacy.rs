@@ -169,6 +169,8 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
         &atip::hotline::cases::ReportMeta {
             agency_name: "Police".into(),
             method: "phone".into(),
+            reference: None,
+            reported_at: None,
         },
     )
     .await
