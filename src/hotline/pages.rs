@@ -224,6 +224,8 @@ struct ContactValues {
     outcome: String,
     danger: bool,
     new_case: String,
+    /// The voice call this contact writes up, if it came from the console's list.
+    call: String,
     csrf: String,
 }
 
@@ -270,6 +272,7 @@ impl ContactValues {
                 "outcome" => v.outcome = value,
                 "danger" => v.danger = true,
                 "new_case" => v.new_case = value,
+                "call" => v.call = value,
                 "csrf" => v.csrf = value,
                 _ => {}
             }
@@ -404,11 +407,33 @@ fn contact_form_page(
     render(status, &page)
 }
 
-/// The "take a contact" form.
+#[derive(serde::Deserialize)]
+pub struct NewContactQuery {
+    /// A call the advocate answered, to write up.
+    #[serde(default)]
+    call: Option<String>,
+}
+
+/// The "take a contact" form; for a call the advocate answered, filled in from it.
 pub async fn new_contact(
+    State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
+    UrlQuery(query): UrlQuery<NewContactQuery>,
 ) -> Result<Response, HtmlError> {
-    contact_form_page(&principal, ContactValues::fresh(), &[], None)
+    let mut values = ContactValues::fresh();
+    if let Some(id) = query.call.as_deref().and_then(an_id) {
+        let call = super::voice::to_write_up_one(&state.db, &state.crypto, &principal, &id)
+            .await
+            .map_err(internal)?
+            .ok_or(HtmlError::NotFound)?;
+        // The call is the key: writing it up twice saves one contact.
+        values.key = format!("call-{}", call.id);
+        values.started_at = call.started_at;
+        values.language = call.language;
+        values.caller_phone = call.caller_phone.unwrap_or_default();
+        values.call = call.id;
+    }
+    contact_form_page(&principal, values, &[], None)
 }
 
 /// Saves the contact once per form (its idempotency key) and shows it.
@@ -439,6 +464,13 @@ pub async fn create_contact(
     let hash = hex::encode(Sha256::digest(&body));
     match service::record(&state.db, &state.crypto, &principal, &key, &hash, contact).await {
         Ok(recorded) => {
+            if let Some(call) = an_id(&values.call) {
+                super::voice::written_up(&state.db, &principal, &call, &recorded.id)
+                    .await
+                    .map_err(internal)?;
+            }
+            // A new case, or a call written up, shows in the advocate's console.
+            state.live.notify(super::live::Signal::Console);
             Ok(Redirect::to(&format!("/hotline/contacts/{}", recorded.id)).into_response())
         }
         Err(HotlineError::KeyReused) => {
@@ -862,7 +894,10 @@ pub async fn refer(
         .await
         .map_err(internal)?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/hotline/contacts/{id}#referrals")).into_response()),
+        Ok(_) => {
+            state.live.notify(super::live::Signal::Console);
+            Ok(Redirect::to(&format!("/hotline/contacts/{id}#referrals")).into_response())
+        }
         Err(ReferralRefusal::NoSuchContact) => Err(HtmlError::NotFound),
         Err(ReferralRefusal::NoSuchService) => {
             contact_page(&state, &principal, &id, (Some(refused("service_id")), None)).await
@@ -1161,7 +1196,11 @@ pub async fn screen(
     )
     .await
     {
-        Ok(screened) => screened,
+        Ok(screened) => {
+            // It may have raised an alert supervisors' consoles show.
+            state.live.notify(super::live::Signal::Console);
+            screened
+        }
         Err(HotlineError::NoSuchCase) => return Err(HtmlError::NotFound),
         Err(e) => return Err(internal(e)),
     };

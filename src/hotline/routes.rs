@@ -65,6 +65,7 @@ pub async fn create_contact(
     let status = if recorded.replayed {
         StatusCode::OK
     } else {
+        state.live.notify(super::live::Signal::Console);
         StatusCode::CREATED
     };
     Ok((status, Json(recorded)))

@@ -258,6 +258,69 @@ async fn calls_are_answered_in_the_callers_language_by_the_advocates_on_duty(bac
         .await
         .unwrap();
     assert!(panels.contains("Calls to write up (1)"), "{panels}");
+    // The write-up form comes filled in from the call, and saving it links the two.
+    let call_id = panels
+        .split("/hotline/contacts/new?call=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let form = app
+        .get_as(&session, &format!("/hotline/contacts/new?call={call_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("+15595550142"),
+        "the caller's number is filled in"
+    );
+    let started_at = form
+        .split("name=\"started_at\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let key = format!("call-{call_id}");
+    let fields = [
+        ("csrf", session.csrf.as_str()),
+        ("idempotency_key", key.as_str()),
+        ("call", call_id.as_str()),
+        ("started_at", started_at.as_str()),
+        ("channel", "phone"),
+        ("direction", "inbound"),
+        ("language", "en"),
+        ("caller_type", "community-member"),
+        ("reasons", "tip"),
+    ];
+    let saved = app
+        .client
+        .post(app.url("/hotline/contacts"))
+        .header("cookie", &session.cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let linked: Option<String> =
+        sqlx::query_scalar("SELECT contact_id FROM hotline_calls WHERE call_sid = 'CA0002'")
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+    assert!(linked.is_some());
+    let panels = app
+        .get_as(&session, "/hotline/console/panels")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(panels.contains("Calls to write up (0)"), "{panels}");
+    // Another advocate cannot open it.
+    let other = app.signed_in(Role::HotlineAdvocate, None).await;
+    let refused = app
+        .get_as(&other, &format!("/hotline/contacts/new?call={call_id}"))
+        .await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 
     // Rung and not answered: the message, and the call stays unanswered.
     call(&app, "/webhooks/twilio/voice", &[("CallSid", "CA0003")]).await;

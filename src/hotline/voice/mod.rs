@@ -163,3 +163,48 @@ pub async fn status(db: &Db, event: &CallEvent) -> Result<(), HotlineError> {
 pub async fn to_write_up(db: &Db, advocate: &Principal) -> Result<Vec<CallRow>, HotlineError> {
     Ok(store::to_write_up(db.reader(), &advocate.id.to_string()).await?)
 }
+
+/// What a call the advocate answered gives its write-up.
+pub struct CallPrefill {
+    pub id: String,
+    pub started_at: String,
+    pub language: String,
+    /// The number it came from, opened for the advocate who took it.
+    pub caller_phone: Option<String>,
+}
+
+/// A call `advocate` answered and has not written up, or `None`.
+pub async fn to_write_up_one(
+    db: &Db,
+    crypto: &Crypto,
+    advocate: &Principal,
+    id: &str,
+) -> Result<Option<CallPrefill>, HotlineError> {
+    let Some(row) = store::answered_by(db.reader(), id, &advocate.id.to_string()).await? else {
+        return Ok(None);
+    };
+    let caller_phone = match &row.caller {
+        Some(sealed) => Some(
+            crypto
+                .open_field("hotline_calls", "caller", &row.id, sealed)
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Some(CallPrefill {
+        started_at: crate::kernel::time::rfc3339(row.started_at),
+        language: row.language.unwrap_or_else(|| "en".to_owned()),
+        id: row.id,
+        caller_phone,
+    }))
+}
+
+/// Links the call to the contact that writes it up (only the advocate who took it).
+pub async fn written_up(
+    db: &Db,
+    advocate: &Principal,
+    call_id: &str,
+    contact_id: &str,
+) -> Result<(), HotlineError> {
+    Ok(store::written_up(db.writer(), call_id, &advocate.id.to_string(), contact_id).await?)
+}

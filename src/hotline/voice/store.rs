@@ -129,3 +129,46 @@ pub async fn to_write_up(pool: &AnyPool, advocate_id: &str) -> Result<Vec<CallRo
     .fetch_all(pool)
     .await
 }
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AnsweredRow {
+    pub id: String,
+    pub caller: Option<String>,
+    pub language: Option<String>,
+    pub started_at: i64,
+}
+
+/// A call the advocate answered and has not written up.
+pub async fn answered_by(
+    pool: &AnyPool,
+    id: &str,
+    advocate_id: &str,
+) -> Result<Option<AnsweredRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, caller, language, started_at FROM hotline_calls \
+         WHERE id = $1 AND answered_by = $2 AND contact_id IS NULL",
+    )
+    .bind(id)
+    .bind(advocate_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The contact that writes the call up.
+pub async fn written_up(
+    pool: &AnyPool,
+    id: &str,
+    advocate_id: &str,
+    contact_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE hotline_calls SET contact_id = $3 \
+         WHERE id = $1 AND answered_by = $2 AND contact_id IS NULL",
+    )
+    .bind(id)
+    .bind(advocate_id)
+    .bind(contact_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
