@@ -10,7 +10,7 @@ use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::password::{self, Password, WeakPassword};
 use crate::kernel::auth::token::{random_token, stored_form};
 use crate::kernel::auth::{Principal, Role, SessionRef, Stage, UserId};
-use crate::kernel::authz::{self, Action, Decision, Resource};
+use crate::kernel::authz::{self, Action, Decision, ListScope, Resource};
 use crate::kernel::breakglass;
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
@@ -605,6 +605,38 @@ pub struct AccountSummary {
 /// The roles an account holds (none for an unknown id).
 pub async fn roles_of(db: &Db, user: UserId) -> Result<Vec<Role>, AccountError> {
     Ok(store::roles(db.reader(), &user.to_string()).await?)
+}
+
+/// Active accounts holding one of `roles`, as (id, name), for a supervisor's schedule.
+/// The names are opened, so the reading is audited.
+pub async fn holders_of(
+    db: &Db,
+    crypto: &Crypto,
+    reader: &Principal,
+    roles: &[Role],
+) -> Result<Vec<(String, String)>, AccountError> {
+    let event = Event {
+        object_type: Some("user"),
+        detail: Some("holders of hotline roles".to_owned()),
+        ..Event::by(reader, "user.list")
+    };
+    db.transaction(|tx| audit::append(tx, &event, Outcome::Success).scope_boxed())
+        .await?;
+    let mut out = Vec::new();
+    for user in store::all(db.reader(), ListScope::All).await? {
+        if user.status != "active" {
+            continue;
+        }
+        let held = store::roles(db.reader(), &user.id).await?;
+        if held.iter().any(|r| roles.contains(r)) {
+            let name = crypto
+                .open_field("users", "display_name", &user.id, &user.display_name)
+                .await?;
+            out.push((user.id, name));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
 }
 
 /// Every account `reader` may manage (a provider administrator: its organization's),

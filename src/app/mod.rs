@@ -27,4 +27,6 @@ pub struct AppState {
     pub library: Arc<crate::library::Library>,
     pub text_line: Arc<crate::hotline::sms::TextLine>,
     pub live: Arc<crate::hotline::live::Live>,
+    /// The time zone schedules are shown in.
+    pub hotline_zone: jiff::tz::TimeZone,
 }

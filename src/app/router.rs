@@ -96,6 +96,7 @@ pub struct Limits {
     /// The library's uploads alone may be this large.
     pub max_upload_bytes: usize,
     pub text_line: crate::hotline::sms::TextLine,
+    pub hotline_zone: jiff::tz::TimeZone,
 }
 
 pub fn build(
@@ -125,6 +126,7 @@ pub fn build(
         library,
         text_line: Arc::new(limits.text_line),
         live: Arc::new(hotline::live::Live::default()),
+        hotline_zone: limits.hotline_zone,
     };
     // Uploads get their own body limit; everything else keeps the small one.
     let uploads = library_uploads(limits.max_upload_bytes);
@@ -220,6 +222,8 @@ fn hotline_pages() -> Router<AppState> {
         .route("/hotline/console", get(console::pages::console))
         .route("/hotline/console/panels", get(console::pages::panels))
         .route("/hotline/console/events", get(console::pages::events))
+        .route("/hotline/coverage", get(console::coverage::coverage))
+        .route("/hotline/shifts", post(console::coverage::schedule))
         .route("/hotline/chats/{id}", get(chat::pages::advocate_chat))
         .route("/hotline/chats/{id}/socket", get(chat::socket::advocate))
         .route("/hotline/chats/{id}/accept", post(chat::pages::accept))

@@ -157,6 +157,8 @@ impl Application {
                         account_sid: config.twilio_account_sid.clone(),
                         api_base: config.twilio_api_base.clone(),
                     },
+                    // Checked when the configuration was read.
+                    hotline_zone: config.hotline_zone().unwrap_or(jiff::tz::TimeZone::UTC),
                 },
             ),
             crypto,

@@ -483,6 +483,16 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     rule(
         "GET",
+        "/hotline/coverage",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "POST",
+        "/hotline/shifts",
+        Policy::Requires(Action::SuperviseHotline),
+    ),
+    rule(
+        "GET",
         "/hotline/chats/{id}",
         Policy::Requires(Action::TakeHotlineContacts),
     ),

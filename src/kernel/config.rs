@@ -80,6 +80,8 @@ pub struct Config {
     pub twilio_account_sid: Option<String>,
     /// The REST API advocates' replies go to.
     pub twilio_api_base: String,
+    /// The time zone the hotline's schedule is shown in (an IANA name).
+    pub hotline_time_zone: String,
     /// Set by `atip demo`, never by configuration: every page then says it is a demo.
     #[serde(skip)]
     pub demo: bool,
@@ -125,6 +127,7 @@ impl Default for Config {
             twilio_auth_token_file: None,
             twilio_account_sid: None,
             twilio_api_base: "https://api.twilio.com".to_owned(),
+            hotline_time_zone: "America/New_York".to_owned(),
             demo: false,
         }
     }
@@ -182,6 +185,7 @@ const KEYS: &[&str] = &[
     "twilio_auth_token_file",
     "twilio_account_sid",
     "twilio_api_base",
+    "hotline_time_zone",
 ];
 
 /// `ATIP_*` variables that are not configuration keys but are read elsewhere.
@@ -243,10 +247,21 @@ impl Config {
             .extract()
             .map_err(|e| ConfigError::Invalid(first_error(&e)))?;
         config.read_secret_files()?;
+        config.hotline_zone()?;
         if !config.secure_cookies && !config.addr.ip().is_loopback() {
             return Err(ConfigError::InsecureCookies(config.addr));
         }
         Ok(config)
+    }
+
+    /// The hotline's time zone; refused at start if the name is not one.
+    pub fn hotline_zone(&self) -> Result<jiff::tz::TimeZone, ConfigError> {
+        jiff::tz::TimeZone::get(&self.hotline_time_zone).map_err(|_| {
+            ConfigError::Invalid(format!(
+                "hotline_time_zone: {:?} is not a time zone name such as America/New_York",
+                self.hotline_time_zone
+            ))
+        })
     }
 
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {

@@ -581,7 +581,9 @@ fn expectation(
                         vec![StatusCode::CREATED]
                     }
                     // An empty shift: refused by the form once the policy let it through.
-                    authz::Decision::Allow if path == "/api/v1/hotline/shifts" => {
+                    authz::Decision::Allow
+                        if path == "/api/v1/hotline/shifts" || path == "/hotline/shifts" =>
+                    {
                         vec![StatusCode::BAD_REQUEST]
                     }
                     // The matrix asks for records that do not exist.

@@ -536,6 +536,9 @@ async fn a_visitor_chats_with_an_advocate_whose_console_updates_live_then_leaves
     let (email, password) = app.user(Role::HotlineAdvocate, None).await;
     crate::chat::on_duty(&app, &app.sign_in(&email, &password).await).await;
     advocate.sign_in(&email, &password).await;
+    advocate.goto("/hotline/coverage").await;
+    advocate.wait_for_text("Coverage, next 14 days").await;
+    advocate.accessible("the coverage view").await;
     advocate.goto("/hotline/console").await;
     advocate.wait_for_text("No one is waiting.").await;
     advocate.accessible("the hotline console").await;

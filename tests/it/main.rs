@@ -22,6 +22,7 @@ mod browser;
 mod cases;
 mod chat;
 mod cli;
+mod coverage;
 mod directory;
 mod hotline;
 mod hotline_pages;

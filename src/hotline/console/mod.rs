@@ -2,6 +2,7 @@
 //! follow-ups due, their open cases and (for supervisors) alerts, kept current in the
 //! page by server-sent events.
 
+pub mod coverage;
 pub mod pages;
 mod store;
 
