@@ -2,6 +2,8 @@
 -- describe the situation (genders, nationalities, venues, means of control,
 -- recruitment: JSON, none naming a person), where it happens, and in sealed columns the
 -- persons of interest and the advocates' summary.
+-- The advocates' own determination of the indicator level (screening only suggests).
+ALTER TABLE hotline_cases ADD COLUMN determined_level TEXT;
 ALTER TABLE hotline_cases ADD COLUMN potential_victims BIGINT;
 ALTER TABLE hotline_cases ADD COLUMN minors_involved BIGINT;
 ALTER TABLE hotline_cases ADD COLUMN codes TEXT;

@@ -223,6 +223,10 @@ fn hotline_pages() -> Router<AppState> {
         .route("/hotline/console/panels", get(console::pages::panels))
         .route("/hotline/console/events", get(console::pages::events))
         .route("/hotline/coverage", get(console::coverage::coverage))
+        .route(
+            "/hotline/cases/{id}",
+            get(hotline::case_file::pages::case).post(hotline::case_file::pages::describe),
+        )
         .route("/hotline/shifts", post(console::coverage::schedule))
         .route("/hotline/chats/{id}", get(chat::pages::advocate_chat))
         .route("/hotline/chats/{id}/socket", get(chat::socket::advocate))

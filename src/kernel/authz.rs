@@ -483,6 +483,16 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     rule(
         "GET",
+        "/hotline/cases/{id}",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    rule(
+        "POST",
+        "/hotline/cases/{id}",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
         "/hotline/coverage",
         Policy::Requires(Action::TakeHotlineContacts),
     ),

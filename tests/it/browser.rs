@@ -613,9 +613,42 @@ async fn a_visitor_chats_with_an_advocate_whose_console_updates_live_then_leaves
         .unwrap();
     advocate.click("label[for=reason-crisis]").await;
     advocate
+        .client
+        .find(Locator::Css("#new_case"))
+        .await
+        .unwrap()
+        .select_by_value("labor")
+        .await
+        .unwrap();
+    advocate
         .click("form[action$='/close'] button[type=submit]")
         .await;
     advocate.wait_for_path("/hotline/contacts/").await;
+    // The case it opened: described from its page, which shows the chat in its timeline.
+    let case_link = advocate
+        .client
+        .find(Locator::Css("a[href^='/hotline/cases/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    advocate.goto(&case_link).await;
+    advocate.wait_for_text("Timeline").await;
+    advocate.accessible("a case page").await;
+    advocate.click("label[for=venue-agriculture]").await;
+    advocate.fill("#potential_victims", "3").await;
+    advocate
+        .client
+        .execute(
+            "document.querySelector('form[action^=\"/hotline/cases/\"]').submit()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    advocate.wait_for_text("The case is saved.").await;
+    advocate.accessible("a case page after saving").await;
     let contacts: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM hotline_contacts WHERE channel = 'web-chat'")
             .fetch_one(app.db.reader())

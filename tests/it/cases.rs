@@ -10,6 +10,7 @@ use atip::kernel::auth::Role;
 
 on_both_databases! {
     a_case_is_described_and_its_timeline_tells_what_happened;
+    the_case_page_describes_a_case_and_names_what_is_wrong;
 }
 
 async fn send(
@@ -36,6 +37,7 @@ fn description() -> Value {
     json!({
         "status": "open",
         "trafficking_type": "labor",
+        "determination": "high",
         "potential_victims": 6,
         "minors_involved": true,
         "genders": ["male", "female"],
@@ -103,6 +105,7 @@ async fn a_case_is_described_and_its_timeline_tells_what_happened(backend: Backe
     .await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["potential_victims"], 6);
+    assert_eq!(view["determination"], "high");
     assert_eq!(view["minors_involved"], true);
     assert_eq!(view["nationalities"], json!(["GT", "MX"]));
     assert_eq!(view["genders"], json!(["female", "male"]));
@@ -222,4 +225,105 @@ async fn a_case_is_described_and_its_timeline_tells_what_happened(backend: Backe
         .find(|v| v["code"] == "agriculture")
         .unwrap();
     assert_eq!(agriculture["htcds"], "A_AgricultureForestryAndFishing");
+}
+
+async fn the_case_page_describes_a_case_and_names_what_is_wrong(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let call = json!({
+        "channel": "sms", "direction": "inbound", "started_at": "2026-11-29T03:12:00Z",
+        "language": "en", "caller_type": "potential-victim", "reasons": ["crisis"], "new_case": "sex"
+    });
+    let (_, recorded) = send(
+        &app,
+        &advocate,
+        reqwest::Method::POST,
+        "/api/v1/hotline/contacts",
+        Some(&call),
+    )
+    .await;
+    let case = recorded["case_id"].as_str().unwrap().to_owned();
+    let path = format!("/hotline/cases/{case}");
+    let page = app.get_as(&advocate, &path).await.text().await.unwrap();
+    assert!(
+        page.contains("Hotline case") && page.contains("Case opened"),
+        "{page}"
+    );
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf", advocate.csrf.as_str())];
+        form.extend(fields);
+        app.client
+            .post(app.url(&path))
+            .header("cookie", &advocate.cookie)
+            .form(&form)
+            .send()
+    };
+    let refused = post(vec![
+        ("status", "open"),
+        ("trafficking_type", "sex"),
+        ("potential_victims", "many"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("How many potential victims")
+    );
+    let refused = post(vec![
+        ("status", "open"),
+        ("trafficking_type", "sex"),
+        ("venues", "moon-base"),
+        ("exploitation_state", "ZZ"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let text = refused.text().await.unwrap();
+    assert!(
+        text.contains("Venue or industry") && text.contains("State (two letters)"),
+        "{text}"
+    );
+    let saved = post(vec![
+        ("status", "monitoring"),
+        ("trafficking_type", "sex"),
+        ("determination", "moderate"),
+        ("potential_victims", "2"),
+        ("minors_involved", "yes"),
+        ("genders", "female"),
+        ("nationalities", "hn, sv"),
+        ("venues", "illicit-massage"),
+        ("means_of_control", "MethodsOfControlWithholdsDocuments"),
+        ("recruitment", "online"),
+        ("exploitation_city", "Houston"),
+        ("exploitation_state", "TX"),
+        ("persons_of_interest", "Owner of the spa"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_as(&advocate, &format!("{path}?saved=1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The case is saved."));
+    assert!(page.contains("value=\"illicit-massage\" checked"));
+    assert!(page.contains("value=\"HN, SV\""));
+    assert!(page.contains("Owner of the spa"));
+    assert!(page.contains("Case updated"));
+    let (_, view) = send(
+        &app,
+        &advocate,
+        reqwest::Method::GET,
+        &format!("/api/v1/hotline/cases/{case}"),
+        None,
+    )
+    .await;
+    assert_eq!(view["determination"], "moderate");
+    assert_eq!(view["status"], "monitoring");
 }

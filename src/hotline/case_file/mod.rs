@@ -3,6 +3,7 @@
 //! that happened in it, from every contact, screening, alert, report, referral, crisis
 //! step, identifier and change.
 
+pub mod pages;
 pub mod routes;
 mod store;
 
@@ -66,6 +67,10 @@ fn changed_fields(
     check(
         "trafficking_type",
         before.trafficking_type == code(&after.trafficking_type),
+    );
+    check(
+        "determination",
+        before.determined_level == after.determination.as_ref().map(code),
     );
     check(
         "potential_victims",
@@ -138,12 +143,14 @@ pub async fn describe(
     let codes =
         serde_json::to_string(&details.codes).map_err(|e| HotlineError::Other(e.to_string()))?;
     let (status, kind) = (code(&details.status), code(&details.trafficking_type));
+    let determined = details.determination.as_ref().map(code);
     let change_id = uuid::Uuid::now_v7().to_string();
     let listed = fields.join(",");
     db.transaction(|tx| {
         let description = store::Description {
             status: &status,
             trafficking_type: &kind,
+            determined_level: determined.as_deref(),
             potential_victims: details.potential_victims.map(i64::from),
             minors_involved: details.minors_involved.map(i64::from),
             codes: &codes,
@@ -198,6 +205,8 @@ pub struct CaseView {
     pub trafficking_type: String,
     /// The level the latest screening suggested.
     pub indicator_level: Option<String>,
+    /// The advocates' own determination.
+    pub determination: Option<String>,
     pub potential_victims: Option<i64>,
     pub minors_involved: Option<bool>,
     #[serde(flatten)]
@@ -268,6 +277,7 @@ pub async fn view(
         status: row.status,
         trafficking_type: row.trafficking_type,
         indicator_level: row.indicator_level,
+        determination: row.determined_level,
         potential_victims: row.potential_victims,
         minors_involved: row.minors_involved.map(|m| m != 0),
         exploitation_city: row.exploitation_city,

@@ -9,6 +9,7 @@ pub struct CaseRow {
     pub status: String,
     pub trafficking_type: String,
     pub indicator_level: Option<String>,
+    pub determined_level: Option<String>,
     pub potential_victims: Option<i64>,
     pub minors_involved: Option<i64>,
     pub codes: Option<String>,
@@ -22,7 +23,7 @@ pub struct CaseRow {
 
 pub async fn case(conn: &mut AnyConnection, id: &str) -> Result<Option<CaseRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, status, trafficking_type, indicator_level, potential_victims, minors_involved, \
+        "SELECT id, status, trafficking_type, indicator_level, determined_level, potential_victims, minors_involved, \
          codes, exploitation_city, exploitation_state, persons_of_interest, summary, created_at, updated_at \
          FROM hotline_cases WHERE id = $1",
     )
@@ -35,6 +36,7 @@ pub async fn case(conn: &mut AnyConnection, id: &str) -> Result<Option<CaseRow>,
 pub struct Description<'a> {
     pub status: &'a str,
     pub trafficking_type: &'a str,
+    pub determined_level: Option<&'a str>,
     pub potential_victims: Option<i64>,
     pub minors_involved: Option<i64>,
     pub codes: &'a str,
@@ -53,7 +55,7 @@ pub async fn describe(
     sqlx::query(
         "UPDATE hotline_cases SET status = $2, trafficking_type = $3, potential_victims = $4, \
          minors_involved = $5, codes = $6, exploitation_city = $7, exploitation_state = $8, \
-         persons_of_interest = $9, summary = $10, updated_at = $11 WHERE id = $1",
+         persons_of_interest = $9, summary = $10, updated_at = $11, determined_level = $12 WHERE id = $1",
     )
     .bind(id)
     .bind(d.status)
@@ -66,6 +68,7 @@ pub async fn describe(
     .bind(d.persons_of_interest)
     .bind(d.summary)
     .bind(now)
+    .bind(d.determined_level)
     .execute(conn)
     .await?;
     Ok(())

@@ -114,6 +114,17 @@ pub enum CaseStatus {
     Closed,
 }
 
+/// The advocates' determination of the indicator level, after screening suggested one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Determination {
+    High,
+    Moderate,
+    Low,
+    #[serde(rename = "none")]
+    NoIndicators,
+}
+
 /// Genders of the potential victims, as a caller can tell them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -130,6 +141,9 @@ pub enum Gender {
 pub struct CaseForm {
     pub status: CaseStatus,
     pub trafficking_type: TraffickingType,
+    /// The advocates' determination of the indicator level.
+    #[serde(default)]
+    pub determination: Option<Determination>,
     /// How many potential victims, if known.
     #[serde(default)]
     pub potential_victims: Option<u32>,
@@ -177,6 +191,7 @@ pub struct CaseCodes {
 pub struct CaseDetails {
     pub status: CaseStatus,
     pub trafficking_type: TraffickingType,
+    pub determination: Option<Determination>,
     pub potential_victims: Option<u32>,
     pub minors_involved: Option<bool>,
     pub codes: CaseCodes,
@@ -285,6 +300,7 @@ impl CaseForm {
         Ok(CaseDetails {
             status: self.status,
             trafficking_type: self.trafficking_type,
+            determination: self.determination,
             potential_victims: self.potential_victims,
             minors_involved: self.minors_involved,
             codes: CaseCodes {
@@ -384,6 +400,7 @@ mod tests {
         CaseForm {
             status: CaseStatus::Open,
             trafficking_type: TraffickingType::Labor,
+            determination: Some(Determination::High),
             potential_victims: Some(6),
             minors_involved: Some(true),
             genders: vec![Gender::Male, Gender::Female, Gender::Male],
