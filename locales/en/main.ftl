@@ -859,3 +859,6 @@ case-event-crisis-step-skipped = Crisis step skipped
 case-event-identifier = Identifier added
 case-event-update = Case updated
 case-open = Open the case
+console-today = Today's contacts ({ $count })
+console-today-channel = By channel
+console-today-reason = By reason

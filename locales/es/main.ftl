@@ -858,3 +858,6 @@ case-event-crisis-step-skipped = Paso de crisis omitido
 case-event-identifier = Identificador agregado
 case-event-update = Caso actualizado
 case-open = Abrir el caso
+console-today = Contactos de hoy ({ $count })
+console-today-channel = Por canal
+console-today-reason = Por motivo

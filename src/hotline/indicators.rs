@@ -53,6 +53,15 @@ pub async fn between(
             .map_err(|e| HotlineError::Other(e.to_string()))
     };
     let (start, end) = (micros(from)?, micros(to)?);
+    let mut counted = between_times(db, start, end).await?;
+    counted.from = from.to_string();
+    counted.to = to.to_string();
+    Ok(counted)
+}
+
+/// The indicators of the times from `start` up to (not including) `end`, in
+/// microseconds (a day in the hotline's own time zone, for the console).
+pub async fn between_times(db: &Db, start: i64, end: i64) -> Result<Indicators, HotlineError> {
     let counts = store::counts(db.reader(), start, end).await?;
     let emergency: Vec<String> = Step::ALL
         .into_iter()
@@ -71,8 +80,8 @@ pub async fn between(
     let cases_by_type = map(counts.cases_by_type);
     let referrals_by_kind = map(counts.referrals_by_kind);
     Ok(Indicators {
-        from: from.to_string(),
-        to: to.to_string(),
+        from: crate::kernel::time::rfc3339(start),
+        to: crate::kernel::time::rfc3339(end),
         signals: total(&signals_by_channel),
         signals_by_channel,
         signals_by_reason: by_reason,

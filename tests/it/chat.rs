@@ -365,6 +365,26 @@ async fn a_chat_loses_and_doubles_nothing_across_a_dropped_connection(backend: B
         "{narrative}"
     );
     assert_eq!(narrative.lines().count(), 5);
+    // Supervisors see today's volume by channel and reason; advocates do not.
+    let supervisor = app.signed_in(Role::HotlineSupervisor, None).await;
+    let panels = app
+        .get_as(&supervisor, "/hotline/console/panels")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        panels.contains("Today&#39;s contacts (1)") || panels.contains("Today's contacts (1)"),
+        "{panels}"
+    );
+    assert!(panels.contains("Web chat") && panels.contains("Referral request"));
+    let mine = app
+        .get_as(&advocate, "/hotline/console/panels")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!mine.contains("contacts (1)"));
     // The closed chat takes nothing more, and its token opens nothing.
     send(
         &mut v,

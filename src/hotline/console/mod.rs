@@ -55,9 +55,44 @@ pub struct Panels {
     pub cases: Vec<Line>,
     /// `None` for those who do not supervise.
     pub alerts: Option<Vec<Line>>,
+    /// For supervisors: today's contacts (in the hotline's time zone) by channel and
+    /// by reason.
+    pub today: Option<Today>,
 }
 
-pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
+pub struct Today {
+    pub total: i64,
+    pub by_channel: Vec<(String, i64)>,
+    pub by_reason: Vec<(String, i64)>,
+}
+
+/// Today's volume, the day as the hotline's clock has it.
+async fn volume_today(db: &Db, zone: &jiff::tz::TimeZone) -> Result<Today, HotlineError> {
+    let date = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+    let start = date
+        .to_zoned(zone.clone())
+        .map_err(|e| HotlineError::Other(e.to_string()))?;
+    let end = start
+        .tomorrow()
+        .map_err(|e| HotlineError::Other(e.to_string()))?;
+    let counted = super::indicators::between_times(
+        db,
+        start.timestamp().as_microsecond(),
+        end.timestamp().as_microsecond(),
+    )
+    .await?;
+    Ok(Today {
+        total: counted.signals,
+        by_channel: counted.signals_by_channel.into_iter().collect(),
+        by_reason: counted.signals_by_reason.into_iter().collect(),
+    })
+}
+
+pub async fn panels(
+    db: &Db,
+    who: &Principal,
+    zone: &jiff::tz::TimeZone,
+) -> Result<Panels, HotlineError> {
     let on_duty_until = chat::on_duty_until(db, who)
         .await?
         .map(|t| time(t.as_microsecond()));
@@ -94,7 +129,7 @@ pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
             when: time(t.last_message_at),
         })
         .collect();
-    let today = jiff::Zoned::now().date();
+    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
     let follow_ups = referrals::follow_ups(db, today)
         .await?
         .into_iter()
@@ -118,6 +153,11 @@ pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
         .collect();
     let supervises =
         authz::authorize(Some(who), Action::SuperviseHotline, Resource::Global) == Decision::Allow;
+    let today = if supervises {
+        Some(volume_today(db, zone).await?)
+    } else {
+        None
+    };
     let alerts = if supervises {
         Some(
             cases::open_alerts(db)
@@ -142,5 +182,6 @@ pub async fn panels(db: &Db, who: &Principal) -> Result<Panels, HotlineError> {
         follow_ups,
         cases,
         alerts,
+        today,
     })
 }
