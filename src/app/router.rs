@@ -69,6 +69,9 @@ fn documented() -> (Router<AppState>, OpenApi) {
             hotline::case_file::routes::describe
         ))
         .routes(routes!(hotline::case_file::routes::case_typology))
+        .routes(routes!(hotline::assistance::routes::ask))
+        .routes(routes!(hotline::assistance::routes::waiting))
+        .routes(routes!(hotline::assistance::routes::answer))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

@@ -1,6 +1,7 @@
 //! The 24/7 hotline: contacts on every channel, the cases they are about, and the
 //! text line's webhook.
 
+pub mod assistance;
 pub mod case_file;
 pub mod cases;
 pub mod chat;

@@ -532,6 +532,21 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "POST",
+        "/api/v1/hotline/contacts/{id}/technical-assistance",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
+        "/api/v1/hotline/technical-assistance",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    rule(
+        "POST",
+        "/api/v1/hotline/technical-assistance/{id}/answer",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "GET",
         "/api/v1/hotline/case-typology",
         Policy::Requires(Action::TakeHotlineContacts),

@@ -398,6 +398,10 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
                 crate::hotline::checklist()
             } else if p.ends_with("/messages") {
                 serde_json::json!({"body": "Matrix reply"})
+            } else if p.ends_with("/technical-assistance") {
+                serde_json::json!({"topic": "other", "question": "Matrix?"})
+            } else if p.ends_with("/answer") {
+                serde_json::json!({"answer": "Matrix"})
             } else if p.ends_with("/outcome") {
                 serde_json::json!({"outcome": "reached"})
             } else {

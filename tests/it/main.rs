@@ -16,6 +16,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod api;
+mod assistance;
 mod audit;
 mod authz;
 mod browser;

@@ -8,7 +8,7 @@ mod store;
 
 use super::chat::{self, ChatRow};
 use super::service::HotlineError;
-use super::{cases, referrals, voice};
+use super::{assistance, cases, referrals, voice};
 use crate::kernel::auth::Principal;
 use crate::kernel::authz::{self, Action, Decision, Resource};
 use crate::kernel::db::Db;
@@ -52,6 +52,8 @@ pub struct Panels {
     pub calls: Vec<Line>,
     pub threads: Vec<Line>,
     pub follow_ups: Vec<Line>,
+    /// Technical-assistance questions waiting for an answer (topic and due date only).
+    pub assistance: Vec<Line>,
     pub cases: Vec<Line>,
     /// `None` for those who do not supervise.
     pub alerts: Option<Vec<Line>>,
@@ -64,6 +66,39 @@ pub struct Today {
     pub total: i64,
     pub by_channel: Vec<(String, i64)>,
     pub by_reason: Vec<(String, i64)>,
+}
+
+/// Calls the person answered and has not written up.
+async fn calls_to_write_up(db: &Db, who: &Principal) -> Result<Vec<Line>, HotlineError> {
+    let calls: Vec<Line> = voice::to_write_up(db, who)
+        .await?
+        .into_iter()
+        .map(|c| Line {
+            id: c.id,
+            what: format!(
+                "{} · {}",
+                c.language.unwrap_or_default(),
+                c.duration_s
+                    .map_or_else(|| c.status.clone(), |s| format!("{}:{:02}", s / 60, s % 60))
+            ),
+            when: time(c.started_at),
+        })
+        .collect();
+    Ok(calls)
+}
+
+/// Technical-assistance requests waiting, by topic and due date only.
+async fn assistance_waiting(db: &Db) -> Result<Vec<Line>, HotlineError> {
+    let waiting: Vec<Line> = assistance::waiting_count(db)
+        .await?
+        .into_iter()
+        .map(|(topic, due)| Line {
+            id: String::new(),
+            what: topic,
+            when: due.unwrap_or_default(),
+        })
+        .collect();
+    Ok(waiting)
 }
 
 /// Today's volume, the day as the hotline's clock has it.
@@ -106,20 +141,7 @@ pub async fn panels(
         .iter()
         .map(ChatLine::from)
         .collect();
-    let calls = voice::to_write_up(db, who)
-        .await?
-        .into_iter()
-        .map(|c| Line {
-            id: c.id,
-            what: format!(
-                "{} · {}",
-                c.language.unwrap_or_default(),
-                c.duration_s
-                    .map_or_else(|| c.status.clone(), |s| format!("{}:{:02}", s / 60, s % 60))
-            ),
-            when: time(c.started_at),
-        })
-        .collect();
+    let calls = calls_to_write_up(db, who).await?;
     let threads = store::open_threads(db.reader(), 20)
         .await?
         .into_iter()
@@ -139,6 +161,7 @@ pub async fn panels(
             when: r.follow_up_due,
         })
         .collect();
+    let assistance = assistance_waiting(db).await?;
     let cases = store::open_cases_of(db.reader(), &who.id.to_string(), 50)
         .await?
         .into_iter()
@@ -180,6 +203,7 @@ pub async fn panels(
         calls,
         threads,
         follow_ups,
+        assistance,
         cases,
         alerts,
         today,

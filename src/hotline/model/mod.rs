@@ -2,6 +2,7 @@
 //! its suggested indicator level, the consent rule for reports to authorities, and
 //! shift coverage.
 
+pub mod assistance;
 pub mod case;
 pub mod chat;
 pub mod consent;
