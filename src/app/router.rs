@@ -72,6 +72,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .routes(routes!(hotline::assistance::routes::ask))
         .routes(routes!(hotline::assistance::routes::waiting))
         .routes(routes!(hotline::assistance::routes::answer))
+        .routes(routes!(hotline::routes::send_resource))
         .routes(routes!(ops::routes::healthz))
         .routes(routes!(ops::routes::readyz))
         .routes(routes!(ops::routes::metrics))

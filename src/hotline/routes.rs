@@ -892,3 +892,72 @@ pub async fn identify(
     .map(|related| (StatusCode::CREATED, Json(related)))
     .ok_or(ApiError::NotFound)
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRequest {
+    /// A public library document.
+    pub document_id: String,
+    /// The caller agreed to receive it by text at the number they gave.
+    pub caller_agreed: bool,
+}
+
+/// Text a public library document (its title and link) to the contact's caller, who
+/// agreed to it. Nothing goes to a number that texted STOP or to a caller who said
+/// contact is not safe. The sending is audited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/hotline/contacts/{id}/resources",
+    tag = "hotline",
+    request_body = ResourceRequest,
+    params(("id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 201, description = "Sent; the provider's message id", body = String),
+        (status = 400, description = "The caller did not agree, or gave no number", body = crate::kernel::web::error::ErrorBody),
+        (status = 404, description = "No such contact, or no such public document", body = crate::kernel::web::error::ErrorBody),
+        (status = 409, description = "Contact is not safe, or the number texted STOP", body = crate::kernel::web::error::ErrorBody),
+        (status = 503, description = "The text provider is not configured or did not take it", body = crate::kernel::web::error::ErrorBody),
+    )
+)]
+pub async fn send_resource(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ResourceRequest>,
+) -> Result<(StatusCode, Json<String>), ApiError> {
+    use super::resources::SendRefusal;
+    if !request.caller_agreed {
+        return Err(ApiError::field(
+            "caller_agreed",
+            "send resources only when the caller agrees",
+        ));
+    }
+    let sent = super::resources::send(
+        &state.db,
+        &state.crypto,
+        &state.text_line,
+        &principal,
+        (&id, &request.document_id),
+    )
+    .await?;
+    match sent {
+        Ok(message) => Ok((StatusCode::CREATED, Json(message))),
+        Err(SendRefusal::NoSuchContact | SendRefusal::NoSuchDocument) => Err(ApiError::NotFound),
+        Err(SendRefusal::NoNumber) => Err(ApiError::field(
+            "caller_phone",
+            "the contact has no number to text",
+        )),
+        Err(SendRefusal::NotSafe) => Err(ApiError::Conflict(
+            "the caller said contacting them is not safe",
+        )),
+        Err(SendRefusal::OptedOut) => Err(ApiError::Conflict(
+            "this number texted STOP; nothing can be sent until it texts START",
+        )),
+        Err(SendRefusal::Provider(why)) => {
+            tracing::warn!(?why, "text line: resource not sent");
+            Err(ApiError::Unavailable(
+                "the text provider did not take the message; try again",
+            ))
+        }
+    }
+}

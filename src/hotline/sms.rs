@@ -249,44 +249,9 @@ pub async fn reply(
     let to = crypto
         .open_field("sms_threads", "sender", thread_id, &sender_sealed)
         .await?;
-    let url = format!(
-        "{}/2010-04-01/Accounts/{sid}/Messages.json",
-        line.api_base.trim_end_matches('/')
-    );
-    let sent = reqwest::Client::new()
-        .post(&url)
-        .basic_auth(sid, Some(token.expose()))
-        .form(&[
-            ("To", to.as_str()),
-            ("From", line.text_line.as_str()),
-            ("Body", body),
-        ])
-        .timeout(std::time::Duration::from_secs(15))
-        .send()
-        .await;
-    let message_sid = match sent {
-        Ok(response) if response.status().is_success() => response
-            .json::<serde_json::Value>()
-            .await
-            .ok()
-            .and_then(|v| v["sid"].as_str().map(str::to_owned)),
-        Ok(response) => {
-            return Ok(Err(ReplyRefusal::Provider(format!(
-                "the provider answered {}",
-                response.status()
-            ))));
-        }
-        Err(e) => {
-            tracing::warn!(error = %e.without_url(), "text line: the provider could not be reached");
-            return Ok(Err(ReplyRefusal::Provider(
-                "the provider could not be reached".to_owned(),
-            )));
-        }
-    };
-    let Some(message_sid) = message_sid else {
-        return Ok(Err(ReplyRefusal::Provider(
-            "the provider gave no message id".to_owned(),
-        )));
+    let message_sid = match send_text(line, (sid, token), &to, body).await {
+        Ok(sid) => sid,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let id = uuid::Uuid::now_v7().to_string();
     let sealed = crypto
@@ -311,4 +276,48 @@ pub async fn reply(
     })
     .await?;
     Ok(Ok(id))
+}
+
+/// Sends one text from the text line's number through Twilio's REST API; its message id.
+pub async fn send_text(
+    line: &TextLine,
+    (sid, token): (&str, &Secret),
+    to: &str,
+    body: &str,
+) -> Result<String, ReplyRefusal> {
+    let url = format!(
+        "{}/2010-04-01/Accounts/{sid}/Messages.json",
+        line.api_base.trim_end_matches('/')
+    );
+    let sent = reqwest::Client::new()
+        .post(&url)
+        .basic_auth(sid, Some(token.expose()))
+        .form(&[
+            ("To", to),
+            ("From", line.text_line.as_str()),
+            ("Body", body),
+        ])
+        .timeout(std::time::Duration::from_secs(15))
+        .send()
+        .await;
+    let message_sid = match sent {
+        Ok(response) if response.status().is_success() => response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["sid"].as_str().map(str::to_owned)),
+        Ok(response) => {
+            return Err(ReplyRefusal::Provider(format!(
+                "the provider answered {}",
+                response.status()
+            )));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.without_url(), "text line: the provider could not be reached");
+            return Err(ReplyRefusal::Provider(
+                "the provider could not be reached".to_owned(),
+            ));
+        }
+    };
+    message_sid.ok_or_else(|| ReplyRefusal::Provider("the provider gave no message id".to_owned()))
 }

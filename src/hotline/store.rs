@@ -823,3 +823,36 @@ pub async fn cases_with_identifier(
     .await?;
     Ok(rows.into_iter().map(|(id, _)| id).collect())
 }
+
+/// Whether the person at this number (blind index) texted STOP.
+pub async fn opted_out(pool: &AnyPool, phone_index: &str) -> Result<bool, sqlx::Error> {
+    let opted: Option<i64> =
+        sqlx::query_scalar("SELECT opted_out FROM sms_threads WHERE sender_index = $1")
+            .bind(phone_index)
+            .fetch_optional(pool)
+            .await?;
+    Ok(opted.unwrap_or(0) != 0)
+}
+
+pub async fn insert_resource_sent(
+    conn: &mut AnyConnection,
+    id: &str,
+    (contact_id, document_id): (&str, &str),
+    message_sid: &str,
+    sent_by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO hotline_resources_sent (id, contact_id, document_id, channel, message_sid, sent_by, sent_at) \
+         VALUES ($1, $2, $3, 'sms', $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(contact_id)
+    .bind(document_id)
+    .bind(message_sid)
+    .bind(sent_by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -537,6 +537,11 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "POST",
+        "/api/v1/hotline/contacts/{id}/resources",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "GET",
         "/api/v1/hotline/technical-assistance",
         Policy::Requires(Action::ReadHotlineRecords),

@@ -1,5 +1,6 @@
-//! Technical assistance: a professional's question is taken on a contact, waits in the
-//! consoles (topic and date only) and is answered once.
+//! Technical assistance (a professional's question is taken on a contact, waits in the
+//! consoles by topic and date only, and is answered once) and library documents texted
+//! to callers who agreed.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -10,6 +11,7 @@ use atip::kernel::auth::Role;
 
 on_both_databases! {
     a_professionals_question_is_tracked_until_it_is_answered;
+    a_public_document_is_texted_only_to_a_caller_who_agreed;
 }
 
 async fn send(
@@ -183,4 +185,162 @@ async fn a_professionals_question_is_tracked_until_it_is_answered(backend: Backe
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn contact_with(app: &TestApp, who: &Session, phone: Option<&str>, safe: bool) -> String {
+    let mut call = json!({
+        "channel": "phone", "direction": "inbound", "started_at": "2026-11-29T15:00:00Z",
+        "language": "en", "caller_type": "potential-victim", "reasons": ["resource-request"],
+        "safe_to_call": safe
+    });
+    if let Some(phone) = phone {
+        call["caller_phone"] = json!(phone);
+    }
+    let (status, recorded) = send(
+        app,
+        who,
+        Method::POST,
+        "/api/v1/hotline/contacts",
+        Some(call),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    recorded["id"].as_str().unwrap().to_owned()
+}
+
+async fn a_public_document_is_texted_only_to_a_caller_who_agreed(backend: Backend) {
+    use crate::hotline::{BASE, TOKEN};
+    let (api, sent) = crate::hotline::twilio_recorder().await;
+    let app = TestApp::spawn_with(backend, |config| {
+        config.twilio_auth_token = Some(atip::kernel::config::Secret::new(TOKEN));
+        config.twilio_account_sid = Some("AC0123".to_owned());
+        config.twilio_api_base.clone_from(&api);
+        config.public_base_url = Some(BASE.to_owned());
+    })
+    .await;
+    let shelf = tempfile::tempdir().unwrap();
+    std::fs::write(shelf.path().join("rights.txt"), "Your rights at work.").unwrap();
+    std::fs::write(shelf.path().join("protocol.txt"), "Internal protocol.").unwrap();
+    std::fs::write(
+        shelf.path().join("metadata.csv"),
+        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
+         rights.txt,Know your rights,Rights at work,victims-and-survivors,labor-trafficking,en,OTIP,public\n\
+         protocol.txt,Night protocol,For staff,service-providers,labor-trafficking,en,OTIP,internal\n",
+    )
+    .unwrap();
+    atip::library::service::import_dir(&app.db, shelf.path())
+        .await
+        .unwrap();
+    let id_of = |title: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT id FROM library_documents WHERE title = $1")
+                .bind(title)
+                .fetch_one(db.reader())
+                .await
+                .unwrap()
+        }
+    };
+    let public = id_of("Know your rights").await;
+    let internal = id_of("Night protocol").await;
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let contact = contact_with(&app, &advocate, Some("(559) 555-0177"), true).await;
+    let path = format!("/api/v1/hotline/contacts/{contact}/resources");
+    let ask =
+        |document: &str, agreed: bool| json!({"document_id": document, "caller_agreed": agreed});
+
+    let (status, _) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &path,
+        Some(ask(&public, false)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &path,
+        Some(ask(&internal, true)),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "internal documents never leave"
+    );
+    let (status, sid) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &path,
+        Some(ask(&public, true)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{sid}");
+    {
+        let sent = sent.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        let field = |name: &str| {
+            sent[0]
+                .1
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(field("To"), "+15595550177");
+        assert_eq!(
+            field("Body"),
+            format!("Know your rights: {BASE}/library/documents/{public}")
+        );
+    }
+    // Not to a caller who said contact is unsafe, nor to one with no number.
+    let unsafe_contact = contact_with(&app, &advocate, Some("+15595550178"), false).await;
+    let (status, _) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &format!("/api/v1/hotline/contacts/{unsafe_contact}/resources"),
+        Some(ask(&public, true)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let no_number = contact_with(&app, &advocate, None, true).await;
+    let (status, _) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &format!("/api/v1/hotline/contacts/{no_number}/resources"),
+        Some(ask(&public, true)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Nor after the number texted STOP.
+    crate::hotline::signed(
+        &app,
+        &[
+            ("MessageSid", "SM00000000000000000000000000000077"),
+            ("From", "+15595550177"),
+            ("Body", "STOP"),
+        ],
+    )
+    .await;
+    let (status, _) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &path,
+        Some(ask(&public, true)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(sent.lock().unwrap().len(), 1);
+    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hotline_resources_sent")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(recorded, 1);
 }

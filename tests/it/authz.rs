@@ -398,6 +398,8 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, home: Or
                 crate::hotline::checklist()
             } else if p.ends_with("/messages") {
                 serde_json::json!({"body": "Matrix reply"})
+            } else if p.ends_with("/resources") {
+                serde_json::json!({"document_id": "nothing", "caller_agreed": true})
             } else if p.ends_with("/technical-assistance") {
                 serde_json::json!({"topic": "other", "question": "Matrix?"})
             } else if p.ends_with("/answer") {

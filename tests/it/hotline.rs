@@ -206,8 +206,8 @@ async fn a_contact_is_recorded_once_however_often_it_is_sent(backend: Backend) {
     app.shutdown().await;
 }
 
-const TOKEN: &str = "test-auth-token-0f3a";
-const BASE: &str = "https://hotline.example.org";
+pub(crate) const TOKEN: &str = "test-auth-token-0f3a";
+pub(crate) const BASE: &str = "https://hotline.example.org";
 
 /// Twilio's signature, computed here from its documented recipe: HMAC-SHA1 with the
 /// auth token over the URL followed by each parameter's name and value, sorted by name.
@@ -240,7 +240,7 @@ async fn text(
     (response.status(), response.text().await.unwrap())
 }
 
-async fn signed(app: &TestApp, params: &[(&str, &str)]) -> (StatusCode, String) {
+pub(crate) async fn signed(app: &TestApp, params: &[(&str, &str)]) -> (StatusCode, String) {
     let url = format!("{BASE}/webhooks/twilio/sms");
     text(app, Some(&twilio_signature(TOKEN, &url, params)), params).await
 }
@@ -894,10 +894,10 @@ async fn referrals_are_followed_up_until_their_outcome_is_known(backend: Backend
 }
 
 /// What a stand-in for Twilio's REST API was sent: the Authorization header and the form.
-type Sent = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
+pub(crate) type Sent = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
 
 /// A local stand-in for Twilio's REST API that records each message it is asked to send.
-async fn twilio_recorder() -> (String, Sent) {
+pub(crate) async fn twilio_recorder() -> (String, Sent) {
     use axum::extract::State;
     let sent: Sent = Sent::default();
     let app = axum::Router::new()

@@ -212,6 +212,20 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     (5..=15).contains(&digits.len()).then_some(digits)
 }
 
+/// A number as a text provider takes it (E.164): as given after a `+`, or a ten-digit
+/// U.S. number with its country code; `None` for anything else, which cannot be texted.
+pub fn e164(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if raw.trim_start().starts_with('+') {
+        return (8..=15)
+            .contains(&digits.len())
+            .then(|| format!("+{digits}"));
+    }
+    normalize_phone(raw)
+        .filter(|d| d.len() == 10)
+        .map(|d| format!("+1{d}"))
+}
+
 impl ContactForm {
     /// The contact, or every field that is wrong.
     pub fn parse(&self) -> Result<NewContact, Refusals> {
@@ -321,6 +335,20 @@ pub fn idempotency_key(raw: Option<&str>) -> Option<String> {
     let key = raw?.trim();
     ((8..=200).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic()))
         .then(|| key.to_owned())
+}
+
+#[cfg(test)]
+mod e164_tests {
+    use super::e164;
+
+    #[test]
+    fn numbers_become_e164_or_nothing() {
+        assert_eq!(e164("(559) 555-0177").as_deref(), Some("+15595550177"));
+        assert_eq!(e164("1-559-555-0177").as_deref(), Some("+15595550177"));
+        assert_eq!(e164("+52 55 1234 5678").as_deref(), Some("+525512345678"));
+        assert_eq!(e164("555-0177"), None);
+        assert_eq!(e164("call me"), None);
+    }
 }
 
 #[cfg(test)]
