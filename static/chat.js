@@ -67,6 +67,11 @@
     switch (frame.type) {
       case "started":
         token = frame.token;
+        var code = document.getElementById("chat-return-value");
+        if (code) {
+          code.textContent = frame.return_code;
+          document.getElementById("chat-return").hidden = false;
+        }
         flush();
         break;
       case "status":
@@ -124,7 +129,8 @@
         send({ type: "resume", token: token, after: lastSeq });
         flush();
       } else {
-        send({ type: "start", language: language });
+        var given = document.getElementById("chat-return-code");
+        send({ type: "start", language: language, return_code: given && given.value ? given.value : null });
       }
     };
     socket.onmessage = function (event) {

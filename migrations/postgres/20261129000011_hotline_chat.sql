@@ -8,6 +8,10 @@ CREATE TABLE hotline_chats (
     status      TEXT NOT NULL,
     advocate_id TEXT REFERENCES users (id),
     contact_id  TEXT REFERENCES hotline_contacts (id),
+    -- A blind index of the return code shown to the visitor, and the earlier chat whose
+    -- code they gave (so the advocate sees that conversation).
+    return_index   TEXT,
+    returning_from TEXT REFERENCES hotline_chats (id),
     -- The last message's number: the next one takes it plus one.
     last_seq    BIGINT NOT NULL,
     created_at  BIGINT NOT NULL,
@@ -15,6 +19,7 @@ CREATE TABLE hotline_chats (
     closed_at   BIGINT
 );
 CREATE INDEX hotline_chats_status ON hotline_chats (status, created_at);
+CREATE INDEX hotline_chats_return ON hotline_chats (return_index);
 
 -- Each message, numbered within its chat. The sender's own id for a message makes a
 -- resend after a reconnect the same message.

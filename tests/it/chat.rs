@@ -188,6 +188,7 @@ async fn a_chat_loses_and_doubles_nothing_across_a_dropped_connection(backend: B
     let started = next(&mut v).await;
     assert_eq!(started["type"], "started");
     let token = started["token"].as_str().unwrap().to_owned();
+    let return_code = started["return_code"].as_str().unwrap().to_owned();
     until(&mut v, status_is("waiting")).await;
     send(
         &mut v,
@@ -400,6 +401,45 @@ async fn a_chat_loses_and_doubles_nothing_across_a_dropped_connection(backend: B
     )
     .await;
     assert_eq!(next(&mut late).await["reason"], "unknown-chat");
+
+    // Days later the visitor comes back with the return code (typed in lower case):
+    // the advocate is shown the earlier conversation and its case. A made-up code
+    // links nothing.
+    for (given, linked) in [
+        (return_code.to_lowercase(), true),
+        ("ZZZZ-ZZZZ".to_owned(), false),
+    ] {
+        let mut back = visitor(&app).await;
+        send(
+            &mut back,
+            json!({"type": "start", "language": "es", "return_code": given}),
+        )
+        .await;
+        assert_eq!(next(&mut back).await["type"], "started");
+        let again = queue(&app, &advocate).await.pop().unwrap();
+        post_form(
+            &app,
+            &advocate,
+            &format!("/hotline/chats/{again}/accept"),
+            &[],
+        )
+        .await;
+        let page = app
+            .get_as(&advocate, &format!("/hotline/chats/{again}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            page.contains("gave the return code of an earlier chat"),
+            linked
+        );
+        assert_eq!(
+            page.contains(&format!("/hotline/contacts/{contact}")),
+            linked
+        );
+        assert_eq!(page.contains(view["case_id"].as_str().unwrap()), linked);
+    }
 }
 
 async fn the_chat_refuses_floods_cross_site_sockets_and_advocates_off_duty(backend: Backend) {

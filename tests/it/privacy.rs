@@ -193,7 +193,9 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
         .await
         .unwrap();
     // And on the web chat.
-    let chat = atip::hotline::chat::start(&app.db, "en").await.unwrap();
+    let chat = atip::hotline::chat::start(&app.db, &app.crypto, "en", None)
+        .await
+        .unwrap();
     let said = format!("this is {NAME}, call me at {PHONE}");
     atip::hotline::chat::post(
         &app.db,

@@ -40,26 +40,78 @@ pub struct Started {
     pub id: String,
     /// Goes to the visitor's page and nowhere else; only its hash is kept.
     pub token: String,
+    /// Shown to the visitor to give in a later chat; only its blind index is kept.
+    pub return_code: String,
 }
 
-/// Opens a chat in the queue.
-pub async fn start(db: &Db, language: &str) -> Result<Started, HotlineError> {
+/// Opens a chat in the queue. A return code from an earlier chat links the two, so the
+/// advocate sees the earlier conversation; a code that matches nothing is ignored
+/// without saying so (it must not tell anyone which codes exist).
+pub async fn start(
+    db: &Db,
+    crypto: &Crypto,
+    language: &str,
+    given_code: Option<&str>,
+) -> Result<Started, HotlineError> {
     let id = uuid::Uuid::now_v7().to_string();
     let token = random_token().map_err(|e| HotlineError::Other(e.to_string()))?;
-    store::insert_chat(
-        db.writer(),
-        &id,
-        &stored_form(&token),
+    let mut random = [0_u8; 8];
+    getrandom::fill(&mut random).map_err(|e| HotlineError::Other(e.to_string()))?;
+    let return_code = chat::return_code(random);
+    let normalized = chat::normalize_return_code(&return_code).unwrap_or_default();
+    let return_index = crypto.blind_index("chat-return", &normalized).await?;
+    let returning_from = match given_code.and_then(chat::normalize_return_code) {
+        Some(code) => {
+            let index = crypto.blind_index("chat-return", &code).await?;
+            store::chat_by_return_index(db.writer(), &index).await?
+        }
+        None => None,
+    };
+    let row = store::NewChat {
+        id: &id,
+        token_hash: &stored_form(&token),
         language,
-        now_micros(),
-    )
-    .await?;
-    Ok(Started { id, token })
+        return_index: &return_index,
+        returning_from: returning_from.as_deref(),
+        now: now_micros(),
+    };
+    store::insert_chat(db.writer(), &row).await?;
+    Ok(Started {
+        id,
+        token,
+        return_code,
+    })
 }
 
 /// The chat a visitor's token opens.
 pub async fn resume(db: &Db, token: &str) -> Result<Option<ChatRow>, HotlineError> {
     Ok(store::chat_by_token(db.writer(), &stored_form(token)).await?)
+}
+
+/// Where an earlier chat the visitor came back from ended up: its contact, and that
+/// contact's case.
+pub struct Earlier {
+    pub contact_id: Option<String>,
+    pub case_id: Option<String>,
+}
+
+pub async fn earlier(db: &Db, chat: &ChatRow) -> Result<Option<Earlier>, HotlineError> {
+    let Some(previous) = &chat.returning_from else {
+        return Ok(None);
+    };
+    let Some(previous) = store::chat(db.reader(), previous).await? else {
+        return Ok(None);
+    };
+    let case_id = match &previous.contact_id {
+        Some(contact) => super::store::contact(db.reader(), contact)
+            .await?
+            .and_then(|c| c.case_id),
+        None => None,
+    };
+    Ok(Some(Earlier {
+        contact_id: previous.contact_id,
+        case_id,
+    }))
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<ChatRow>, HotlineError> {

@@ -122,11 +122,13 @@ struct AdvocatePage {
     case_types: Vec<Choice>,
     typed: Typed,
     problems: Vec<(String, String)>,
+    /// The visitor gave an earlier chat's return code.
+    earlier: Option<super::Earlier>,
 }
 
 fn advocate_page(
     principal: &Principal,
-    chat: &super::ChatRow,
+    (chat, earlier): (&super::ChatRow, Option<super::Earlier>),
     typed: Typed,
     problems: Vec<(String, String)>,
 ) -> Result<Response, HtmlError> {
@@ -149,6 +151,7 @@ fn advocate_page(
         case_types: choices(&CASE_TYPES, "hotline-type", &one(&typed.new_case), &shell),
         typed,
         problems,
+        earlier,
         shell,
     };
     let status = if page.problems.is_empty() {
@@ -175,7 +178,10 @@ pub async fn advocate_chat(
     if chat.status() == super::ChatStatus::Waiting {
         return Ok(Redirect::to("/hotline/console").into_response());
     }
-    advocate_page(&principal, &chat, Typed::default(), Vec::new())
+    let earlier = super::earlier(&state.db, &chat)
+        .await
+        .map_err(|e| HtmlError::Internal(e.into()))?;
+    advocate_page(&principal, (&chat, earlier), Typed::default(), Vec::new())
 }
 
 fn pairs(body: &[u8]) -> Vec<(String, String)> {
@@ -257,7 +263,7 @@ pub async fn close(
         .map_err(|e| HtmlError::Internal(e.into()))?
         .ok_or(HtmlError::NotFound)?;
     if !problems.is_empty() {
-        return advocate_page(&principal, &chat, typed, problems);
+        return advocate_page(&principal, (&chat, None), typed, problems);
     }
     let closed = super::close(&state.db, &state.crypto, &principal, &id, wrap)
         .await
@@ -273,7 +279,7 @@ pub async fn close(
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
-            advocate_page(&principal, &chat, typed, problems)
+            advocate_page(&principal, (&chat, None), typed, problems)
         }
         Closed::NotOpen => Ok(Redirect::to("/hotline/console").into_response()),
     }

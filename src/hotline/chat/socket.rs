@@ -78,17 +78,22 @@ async fn hello(socket: &mut WebSocket) -> Option<ClientFrame> {
 
 async fn visitor_session(state: &AppState, mut socket: WebSocket) -> Result<(), HotlineError> {
     let (chat_id, after) = match hello(&mut socket).await {
-        Some(ClientFrame::Start { language }) => {
+        Some(ClientFrame::Start {
+            language,
+            return_code,
+        }) => {
             let Some(language) = chat::language(&language) else {
                 fail(&mut socket, "language").await;
                 return Ok(());
             };
-            let started = super::start(&state.db, language).await?;
+            let started =
+                super::start(&state.db, &state.crypto, language, return_code.as_deref()).await?;
             state.live.notify(Signal::Console);
             if !send(
                 &mut socket,
                 &ServerFrame::Started {
                     token: started.token,
+                    return_code: started.return_code,
                 },
             )
             .await

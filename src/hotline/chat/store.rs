@@ -9,14 +9,14 @@ pub struct ChatRow {
     pub status: String,
     pub advocate_id: Option<String>,
     pub contact_id: Option<String>,
+    pub returning_from: Option<String>,
     pub last_seq: i64,
     pub created_at: i64,
     pub accepted_at: Option<i64>,
     pub closed_at: Option<i64>,
 }
 
-const CHAT_COLUMNS: &str =
-    "id, language, status, advocate_id, contact_id, last_seq, created_at, accepted_at, closed_at";
+const CHAT_COLUMNS: &str = "id, language, status, advocate_id, contact_id, returning_from, last_seq, created_at, accepted_at, closed_at";
 
 #[derive(Clone, Debug, FromRow)]
 pub struct MessageRow {
@@ -27,24 +27,42 @@ pub struct MessageRow {
     pub created_at: i64,
 }
 
-pub async fn insert_chat(
-    pool: &AnyPool,
-    id: &str,
-    token_hash: &str,
-    language: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub struct NewChat<'a> {
+    pub id: &'a str,
+    pub token_hash: &'a str,
+    pub language: &'a str,
+    pub return_index: &'a str,
+    pub returning_from: Option<&'a str>,
+    pub now: i64,
+}
+
+pub async fn insert_chat(pool: &AnyPool, chat: &NewChat<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO hotline_chats (id, token_hash, language, status, last_seq, created_at) \
-         VALUES ($1, $2, $3, 'waiting', 0, $4)",
+        "INSERT INTO hotline_chats (id, token_hash, language, status, return_index, returning_from, last_seq, created_at) \
+         VALUES ($1, $2, $3, 'waiting', $4, $5, 0, $6)",
     )
-    .bind(id)
-    .bind(token_hash)
-    .bind(language)
-    .bind(now)
+    .bind(chat.id)
+    .bind(chat.token_hash)
+    .bind(chat.language)
+    .bind(chat.return_index)
+    .bind(chat.returning_from)
+    .bind(chat.now)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// The latest chat whose return code has this blind index.
+pub async fn chat_by_return_index(
+    pool: &AnyPool,
+    return_index: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM hotline_chats WHERE return_index = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(return_index)
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn chat(pool: &AnyPool, id: &str) -> Result<Option<ChatRow>, sqlx::Error> {

@@ -22,9 +22,12 @@ pub const FRAME_MAX_BYTES: usize = 16 * 1024;
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum ClientFrame {
-    /// A visitor opens a new chat in a language.
+    /// A visitor opens a new chat in a language, with the return code an earlier chat
+    /// gave them if they want the advocate to see it.
     Start {
         language: String,
+        #[serde(default)]
+        return_code: Option<String>,
     },
     /// A visitor's page comes back after a dropped connection.
     Resume {
@@ -126,9 +129,11 @@ pub enum Refusal {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ServerFrame {
-    /// The new chat's token, which only this page holds (in memory).
+    /// The new chat's token, which only this page holds (in memory), and the return code
+    /// the visitor may write down to be recognized next time.
     Started {
         token: String,
+        return_code: String,
     },
     Status {
         status: ChatStatus,
@@ -154,6 +159,30 @@ pub enum ServerFrame {
     Error {
         reason: &'static str,
     },
+}
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or
+/// copied by hand.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A return code from eight random bytes: eight characters, shown as `XXXX-XXXX`.
+pub fn return_code(random: [u8; 8]) -> String {
+    let chars: String = random
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
+        .collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
+/// A return code as typed, in the form its blind index is made from; `None` if it
+/// cannot be one.
+pub fn normalize_return_code(raw: &str) -> Option<String> {
+    let code: String = raw
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == 8 && code.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(code)
 }
 
 /// The chat languages offered before anything else is asked.
@@ -263,7 +292,8 @@ mod tests {
         assert_eq!(
             ClientFrame::parse(r#"{"type":"start","language":"es"}"#),
             Some(ClientFrame::Start {
-                language: "es".into()
+                language: "es".into(),
+                return_code: None
             })
         );
         assert_eq!(
@@ -327,6 +357,23 @@ mod tests {
         assert!(cut.chars().count() <= 500);
         assert!(cut.ends_with(CUT));
         assert_eq!(cut.lines().count(), 4);
+    }
+
+    #[test]
+    fn return_codes_survive_how_people_copy_them() {
+        let code = return_code([0, 1, 2, 3, 200, 201, 202, 255]);
+        assert_eq!(code.len(), 9);
+        let normalized = normalize_return_code(&code).unwrap();
+        assert_eq!(
+            normalize_return_code(&code.to_lowercase().replace('-', " ")),
+            Some(normalized)
+        );
+        assert_eq!(normalize_return_code("ABCD-EFG"), None);
+        assert_eq!(
+            normalize_return_code("ABCD-EFG0"),
+            None,
+            "0 is not in the alphabet"
+        );
     }
 
     #[test]
