@@ -228,6 +228,10 @@ fn hotline_pages() -> Router<AppState> {
         .route("/hotline/console/events", get(console::pages::events))
         .route("/hotline/coverage", get(console::coverage::coverage))
         .route(
+            "/hotline/texts/{id}",
+            get(console::texts::thread).post(console::texts::reply),
+        )
+        .route(
             "/hotline/cases/{id}",
             get(hotline::case_file::pages::case).post(hotline::case_file::pages::describe),
         )

@@ -321,3 +321,55 @@ pub async fn send_text(
     };
     message_sid.ok_or_else(|| ReplyRefusal::Provider("the provider gave no message id".to_owned()))
 }
+
+/// One text as hotline staff read it.
+pub struct TextView {
+    pub inbound: bool,
+    pub at: String,
+    pub body: String,
+}
+
+/// A thread as hotline staff read it: who texted (opened), whether they opted out, and
+/// every text. The reading is audited.
+pub struct ThreadView {
+    pub sender: String,
+    pub opted_out: bool,
+    pub texts: Vec<TextView>,
+}
+
+pub async fn read_thread(
+    db: &Db,
+    crypto: &Crypto,
+    reader: &crate::kernel::auth::Principal,
+    thread_id: &str,
+) -> Result<Option<ThreadView>, HotlineError> {
+    let Some((sender_sealed, opted_out)) = store::thread(db.reader(), thread_id).await? else {
+        return Ok(None);
+    };
+    let event = crate::kernel::audit::Event {
+        object_type: Some("sms_thread"),
+        object_id: Some(thread_id.to_owned()),
+        ..crate::kernel::audit::Event::by(reader, "hotline.sms.read")
+    };
+    let mut conn = db.writer().acquire().await?;
+    crate::kernel::audit::append(&mut conn, &event, crate::kernel::audit::Outcome::Success).await?;
+    drop(conn);
+    let sender = crypto
+        .open_field("sms_threads", "sender", thread_id, &sender_sealed)
+        .await?;
+    let mut texts = Vec::new();
+    for (id, direction, body, at) in store::thread_messages(db.reader(), thread_id).await? {
+        texts.push(TextView {
+            inbound: direction == "inbound",
+            at: crate::kernel::time::rfc3339(at),
+            body: crypto
+                .open_field("sms_messages", "body", &id, &body)
+                .await?,
+        });
+    }
+    Ok(Some(ThreadView {
+        sender,
+        opted_out,
+        texts,
+    }))
+}

@@ -856,3 +856,17 @@ pub async fn insert_resource_sent(
     .await?;
     Ok(())
 }
+
+/// A thread's texts, oldest first (bodies sealed).
+pub async fn thread_messages(
+    pool: &AnyPool,
+    thread_id: &str,
+) -> Result<Vec<(String, String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, direction, body, created_at FROM sms_messages WHERE thread_id = $1 \
+         ORDER BY created_at, id",
+    )
+    .bind(thread_id)
+    .fetch_all(pool)
+    .await
+}

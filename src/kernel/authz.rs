@@ -493,6 +493,16 @@ pub const ROUTES: &[RouteRule] = &[
     ),
     rule(
         "GET",
+        "/hotline/texts/{id}",
+        Policy::Requires(Action::ReadHotlineRecords),
+    ),
+    rule(
+        "POST",
+        "/hotline/texts/{id}",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
+        "GET",
         "/hotline/coverage",
         Policy::Requires(Action::TakeHotlineContacts),
     ),

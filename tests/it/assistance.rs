@@ -343,4 +343,68 @@ async fn a_public_document_is_texted_only_to_a_caller_who_agreed(backend: Backen
         .await
         .unwrap();
     assert_eq!(recorded, 1);
+
+    // The console's text threads open a page with every text and a reply form.
+    crate::hotline::signed(
+        &app,
+        &[
+            ("MessageSid", "SM00000000000000000000000000000078"),
+            ("From", "+15595550199"),
+            ("Body", "is anyone there"),
+        ],
+    )
+    .await;
+    let panels = app
+        .get_as(&advocate, "/hotline/console/panels")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let threads: Vec<String> = panels
+        .split("href=\"/hotline/texts/")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        threads.len(),
+        1,
+        "the opted-out thread is not listed: {panels}"
+    );
+    let page = format!("/hotline/texts/{}", threads[0]);
+    let shown = app.get_as(&advocate, &page).await.text().await.unwrap();
+    assert!(shown.contains("is anyone there") && shown.contains("+15595550199"));
+    let reply = |body: &'static str| {
+        app.client
+            .post(app.url(&page))
+            .header("cookie", &advocate.cookie)
+            .form(&[("csrf", advocate.csrf.as_str()), ("body", body)])
+            .send()
+    };
+    assert_eq!(reply("  ").await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply("Yes, I am here. Are you safe?")
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let shown = app
+        .get_as(&advocate, &format!("{page}?sent=1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("Your reply was sent.") && shown.contains("Yes, I am here."));
+    assert_eq!(sent.lock().unwrap().len(), 2);
+    let stopped: String = sqlx::query_scalar("SELECT id FROM sms_threads WHERE opted_out = 1")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    let shown = app
+        .get_as(&advocate, &format!("/hotline/texts/{stopped}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("texted STOP") && !shown.contains("name=\"body\""));
 }

@@ -5,6 +5,7 @@
 pub mod coverage;
 pub mod pages;
 mod store;
+pub mod texts;
 
 use super::chat::{self, ChatRow};
 use super::service::HotlineError;
