@@ -12,5 +12,5 @@ pub mod routes;
 pub mod service;
 pub mod shifts;
 pub mod sms;
-mod store;
+pub(crate) mod store;
 pub mod twilio;
