@@ -498,9 +498,10 @@ async fn seed_texts(ctx: SeedContext<'_>) -> anyhow::Result<()> {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e45 ^ range.start as u64);
                 let mut out = Vec::with_capacity(range.len());
                 for t in range {
-                    // Senders are the callers numbered from the top, so that the steady
-                    // run's texts (from callers numbered from 0) mostly open new threads
-                    // while some land in seeded ones.
+                    // Senders are the callers numbered from the top; the measured texts
+                    // come from callers numbered from 0, each from a number of its own,
+                    // so (while callers outnumber threads and texts) each measured text
+                    // opens a thread: the webhook's longer path.
                     let from = phone(callers - 1 - (t % callers));
                     let digits = normalize_phone(&from).unwrap_or_default();
                     let index = crypto.blind_index("phone", &digits).await?;
