@@ -82,6 +82,37 @@ enum BenchCommand {
         #[arg(long, env = "ATIP_BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
     },
+    /// Seed a hotline database (contacts, cases, text threads, referrals, shifts,
+    /// alerts), start the real server on it and measure over HTTP on loopback: saving
+    /// contacts and the text line's webhook from many clients, an advocate's reads, and
+    /// a tenfold surge; then count the rows to show none was lost or doubled.
+    Hotline(HotlineBenchArgs),
+}
+
+#[derive(Args)]
+struct HotlineBenchArgs {
+    /// Contacts to seed.
+    #[arg(long, default_value_t = 1_000_000)]
+    contacts: usize,
+    /// Cases to seed.
+    #[arg(long, default_value_t = 200_000)]
+    cases: usize,
+    /// Concurrent clients (the surge has ten times as many).
+    #[arg(long, default_value_t = 200)]
+    clients: usize,
+    /// Requests of each kind (contacts, texts) in each run.
+    #[arg(long, default_value_t = 20_000)]
+    requests: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Keep the database and key file here (default: a temporary folder, removed
+    /// afterwards).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Run on this PostgreSQL database instead of SQLite (the benchmark makes and
+    /// drops a schema `atip_bench_hotline` in it).
+    #[arg(long)]
+    postgres_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -282,6 +313,8 @@ enum Failure {
     Audit(#[from] crate::kernel::audit::VerifyError),
     #[error("{0}")]
     Directory(String),
+    #[error("{0}")]
+    Bench(String),
 }
 
 pub fn main() -> ExitCode {
@@ -302,6 +335,20 @@ pub fn main() -> ExitCode {
 fn report(failure: &Failure) -> ExitCode {
     eprintln!("error: {failure}");
     ExitCode::FAILURE
+}
+
+async fn bench_hotline(args: HotlineBenchArgs) -> Result<(), Failure> {
+    crate::bench::hotline::hotline(crate::bench::hotline::Options {
+        contacts: args.contacts,
+        cases: args.cases,
+        clients: args.clients,
+        requests: args.requests,
+        seed: args.seed,
+        work_dir: args.work_dir,
+        postgres_url: args.postgres_url,
+    })
+    .await
+    .map_err(|e| Failure::Bench(format!("{e:#}")))
 }
 
 async fn run(command: Command) -> Result<(), Failure> {
@@ -335,6 +382,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         })
         .await
         .map_err(|e| Failure::Directory(format!("{e:#}"))),
+        Command::Bench(BenchCommand::Hotline(args)) => bench_hotline(args).await,
         Command::Export(ExportCommand::Hsds { common, path }) => export_hsds(&common, &path).await,
         Command::Authz(AuthzCommand::Matrix) => {
             print!("{}", crate::kernel::authz::matrix_markdown());

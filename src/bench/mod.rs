@@ -3,6 +3,7 @@
 //! nothing (see docs/benchmarks.md for the figures and the command that made them).
 
 pub mod generate;
+pub mod hotline;
 mod postgres_peer;
 mod sqlite_peer;
 

@@ -17,6 +17,6 @@ pub mod routes;
 pub mod service;
 pub mod shifts;
 pub mod sms;
-mod store;
+pub(crate) mod store;
 pub mod twilio;
 pub mod voice;

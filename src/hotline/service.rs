@@ -68,7 +68,7 @@ async fn seal(
 }
 
 /// The contact as stored: its sensitive fields sealed, the caller's number indexed.
-async fn sealed_row(
+pub(crate) async fn sealed_row(
     crypto: &Crypto,
     advocate: &Principal,
     key: &str,

@@ -32,7 +32,7 @@ pub struct ContactRow {
     pub created_at: i64,
 }
 
-const CONTACT_COLUMNS: &str = "id, advocate_id, idempotency_key, request_hash, case_id, channel, direction, started_at, ended_at, language, interpreter, caller_type, caller_city, caller_state, heard_from, reasons, narrative, notes, caller_phone, caller_phone_index, safe_to_call, voicemail_ok, code_word, outcome, created_at";
+pub(crate) const CONTACT_COLUMNS: &str = "id, advocate_id, idempotency_key, request_hash, case_id, channel, direction, started_at, ended_at, language, interpreter, caller_type, caller_city, caller_state, heard_from, reasons, narrative, notes, caller_phone, caller_phone_index, safe_to_call, voicemail_ok, code_word, outcome, created_at";
 
 /// The contact an advocate already saved with this idempotency key.
 pub async fn contact_by_key(

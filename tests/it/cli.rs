@@ -756,3 +756,65 @@ fn import_a_library_folder_from_the_command_line() {
         assert!(String::from_utf8_lossy(&out.stdout).contains(expected));
     }
 }
+
+/// The hotline benchmark at tiny sizes: it seeds, serves, loads, reads and surges, and
+/// every contact and text it sent is stored exactly once (on PostgreSQL too, if given).
+#[test]
+fn the_hotline_benchmark_runs_and_loses_nothing() {
+    let mut backends = vec![None];
+    if let Some(url) = postgres_url() {
+        backends.push(Some(url));
+    }
+    for postgres in backends {
+        let dir = tempfile::tempdir().unwrap();
+        let out = atip()
+            .args([
+                "bench",
+                "hotline",
+                "--contacts",
+                "2000",
+                "--cases",
+                "400",
+                "--clients",
+                "20",
+                "--requests",
+                "200",
+                "--work-dir",
+            ])
+            .arg(dir.path())
+            .args(
+                postgres
+                    .map(|url| vec!["--postgres-url".to_owned(), url])
+                    .unwrap_or_default(),
+            )
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for figure in [
+            "seed contacts (sealed as the service seals them, on every core): 2000 in",
+            "seed cases: 400 in",
+            "steady contacts: 200 requests from 20 clients",
+            "steady texts: 200 requests from 20 clients",
+            "read GET /api/v1/hotline/contacts/{id} (audited): 20 requests, p50",
+            "read GET /api/v1/hotline/follow-ups: 20 requests, p50",
+            "read GET /api/v1/hotline/coverage: 20 requests, p50",
+            "read GET /hotline/console/panels: 20 requests, p50",
+            "read GET /api/v1/hotline/indicators (30 days, supervisor): 20 requests, p50",
+            "surge contacts: 200 requests from 200 clients",
+            "surge texts: 200 requests from 200 clients",
+            "steady rows: contacts 200 stored (200 distinct keys, 200 audited) of 200 sent; \
+             texts 200 stored (200 distinct MessageSids) of 200 sent: all matched",
+            "surge rows: contacts 200 stored (200 distinct keys, 200 audited) of 200 sent; \
+             texts 200 stored (200 distinct MessageSids) of 200 sent: all matched",
+        ] {
+            assert!(stdout.contains(figure), "no {figure:?} in\n{stdout}");
+        }
+        assert!(!stdout.contains("NOT 2xx"), "{stdout}");
+        assert_eq!(stdout.matches("errors 0;").count(), 4, "{stdout}");
+    }
+}
