@@ -21,3 +21,6 @@ CREATE TABLE hotline_case_changes (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX hotline_case_changes_case ON hotline_case_changes (case_id, created_at);
+
+-- The indicators count a period's cases by when they were opened.
+CREATE INDEX hotline_cases_created ON hotline_cases (created_at);
