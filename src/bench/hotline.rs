@@ -1131,7 +1131,7 @@ fn load_average() -> String {
 async fn advocate_reads(
     load: &Load,
     supervisor_session: &Session,
-    sample: &[String],
+    (sample, cases): (&[String], &[String]),
     reads: usize,
 ) -> anyhow::Result<()> {
     let today = jiff::Timestamp::now()
@@ -1153,6 +1153,30 @@ async fn advocate_reads(
                 sample[(i * 7919) % sample.len().max(1)]
             )
         },
+    )
+    .await?;
+    // A case with its identifiers and timeline (audited), as JSON and as the page.
+    time_reads(
+        &load.http,
+        &load.base,
+        s,
+        "GET /api/v1/hotline/cases/{id} (audited)",
+        reads,
+        |i| {
+            format!(
+                "/api/v1/hotline/cases/{}",
+                cases[(i * 7919) % cases.len().max(1)]
+            )
+        },
+    )
+    .await?;
+    time_reads(
+        &load.http,
+        &load.base,
+        s,
+        "GET /hotline/cases/{id} (the case page)",
+        reads,
+        |i| format!("/hotline/cases/{}", cases[(i * 104_729) % cases.len().max(1)]),
     )
     .await?;
     time_reads(
@@ -1340,7 +1364,13 @@ pub async fn hotline(options: Options) -> anyhow::Result<()> {
 
     // 4. An advocate's reads, one at a time.
     let reads = (options.requests / 10).clamp(20, 500);
-    advocate_reads(&load, &supervisor_session, &seeded.contact_sample, reads).await?;
+    advocate_reads(
+        &load,
+        &supervisor_session,
+        (&seeded.contact_sample, &seeded.case_ids),
+        reads,
+    )
+    .await?;
 
     // 5. The surge after a broadcast: ten times the clients, contacts and texts at once.
     let surge_clients = options.clients * 10;
