@@ -886,3 +886,4 @@ texts-send = Send the text
 texts-problem-length = Write 1 to 1,600 characters.
 texts-problem-opted-out = This person texted STOP; the reply was not sent.
 texts-problem-provider = The text provider did not take the reply. Try again in a moment.
+hotline-referral-record = Record

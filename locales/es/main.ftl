@@ -885,3 +885,4 @@ texts-send = Enviar el mensaje
 texts-problem-length = Escriba de 1 a 1600 caracteres.
 texts-problem-opted-out = Esta persona envió STOP; la respuesta no se envió.
 texts-problem-provider = El proveedor de mensajes no aceptó la respuesta. Inténtelo de nuevo en un momento.
+hotline-referral-record = Registrar

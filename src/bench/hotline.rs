@@ -1176,7 +1176,12 @@ async fn advocate_reads(
         s,
         "GET /hotline/cases/{id} (the case page)",
         reads,
-        |i| format!("/hotline/cases/{}", cases[(i * 104_729) % cases.len().max(1)]),
+        |i| {
+            format!(
+                "/hotline/cases/{}",
+                cases[(i * 104_729) % cases.len().max(1)]
+            )
+        },
     )
     .await?;
     time_reads(

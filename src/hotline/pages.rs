@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hotline/contacts/{id}", get(contact))
         .route("/hotline/contacts/{id}/referrals", post(refer))
         .route("/hotline/contacts/{id}/crisis", post(crisis))
+        .route("/hotline/referrals/{id}/outcome", post(referral_outcome))
         .route(
             "/hotline/cases/{id}/screening",
             get(screening_form).post(screen),
@@ -505,6 +506,8 @@ fn case_view(shell: &Shell, case: &CaseSummary) -> CaseView {
 }
 
 pub struct ReferralView {
+    /// The referral's id, for the outcome form while it has none.
+    pub id: String,
     pub service: String,
     pub href: String,
     pub urgency: String,
@@ -690,6 +693,7 @@ const AGENCY_RADIUS_KM: f64 = 160.0;
 
 fn referral_view(shell: &Shell, r: &overview::ReferralListRow) -> ReferralView {
     ReferralView {
+        id: r.id.clone(),
         service: r.service_name.clone(),
         href: format!("/directory/services/{}", r.service_id),
         urgency: label(shell, "hotline-urgency", &r.urgency),
@@ -1372,6 +1376,40 @@ pub async fn report(
         fields,
     };
     report_page(&principal, contact, None, Some(view))
+}
+
+/// Records what came of a referral, from the contact page.
+pub async fn referral_outcome(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, HtmlError> {
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    check_form_token(&state, &principal, &field("csrf")).await?;
+    let contact = an_id(&field("contact")).ok_or(HtmlError::NotFound)?;
+    let Some(outcome) = from_code(&field("outcome")) else {
+        let shell = Shell::current();
+        let message = shell.tr.t1(
+            "hotline-referral-refused",
+            "field",
+            &shell.tr.t("hotline-referral-outcome"),
+        );
+        return contact_page(&state, &principal, &contact, (Some(message), None)).await;
+    };
+    if !referrals::record_outcome(&state.db, &principal, &id, outcome)
+        .await
+        .map_err(internal)?
+    {
+        return Err(HtmlError::NotFound);
+    }
+    state.live.notify(super::live::Signal::Console);
+    Ok(Redirect::to(&format!("/hotline/contacts/{contact}#referrals")).into_response())
 }
 
 #[cfg(test)]

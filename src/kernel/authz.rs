@@ -492,6 +492,11 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "POST",
+        "/hotline/referrals/{id}/outcome",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "GET",
         "/hotline/texts/{id}",
         Policy::Requires(Action::ReadHotlineRecords),

@@ -587,6 +587,42 @@ async fn a_referral_from_the_search_is_stored(backend: Backend) {
     assert!(page.contains("Urgent"));
     assert!(page.contains("Warm transfer"));
     assert!(page.contains("2026-12-03"));
+
+    // Following it up: the outcome is recorded from the contact page, once.
+    let referral: String = sqlx::query_scalar("SELECT id FROM hotline_referrals")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    let outcome_path = format!("/hotline/referrals/{referral}/outcome");
+    assert!(page.contains(&format!("action=\"{outcome_path}\"")));
+    let bad = post_form(
+        &app,
+        &advocate,
+        &outcome_path,
+        &[("contact", &contact), ("outcome", "vanished")],
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let done = post_form(
+        &app,
+        &advocate,
+        &outcome_path,
+        &[("contact", &contact), ("outcome", "served")],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let outcome: Option<String> = sqlx::query_scalar("SELECT outcome FROM hotline_referrals")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(outcome.as_deref(), Some("served"));
+    let page = app
+        .get_as(&advocate, &format!("/hotline/contacts/{contact}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Served") && !page.contains(&outcome_path));
 }
 
 async fn the_report_form_suggests_agencies_listed_near_the_caller(backend: Backend) {
