@@ -10,7 +10,7 @@ use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::password::{self, Password, WeakPassword};
 use crate::kernel::auth::token::{random_token, stored_form};
 use crate::kernel::auth::{Principal, Role, SessionRef, Stage, UserId};
-use crate::kernel::authz::{self, Action, Decision, ListScope, Resource};
+use crate::kernel::authz::{self, Action, Decision, Resource};
 use crate::kernel::breakglass;
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
@@ -623,17 +623,11 @@ pub async fn holders_of(
     db.transaction(|tx| audit::append(tx, &event, Outcome::Success).scope_boxed())
         .await?;
     let mut out = Vec::new();
-    for user in store::all(db.reader(), ListScope::All).await? {
-        if user.status != "active" {
-            continue;
-        }
-        let held = store::roles(db.reader(), &user.id).await?;
-        if held.iter().any(|r| roles.contains(r)) {
-            let name = crypto
-                .open_field("users", "display_name", &user.id, &user.display_name)
-                .await?;
-            out.push((user.id, name));
-        }
+    for (id, sealed) in store::active_holders(db.reader(), roles).await? {
+        let name = crypto
+            .open_field("users", "display_name", &id, &sealed)
+            .await?;
+        out.push((id, name));
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)

@@ -141,6 +141,28 @@ pub async fn roles(pool: &AnyPool, user_id: &str) -> Result<Vec<Role>, sqlx::Err
     Ok(ids.iter().filter_map(|id| Role::parse(id)).collect())
 }
 
+/// Active accounts holding any of `roles`, as (id, sealed display name).
+pub async fn active_holders(
+    pool: &AnyPool,
+    roles: &[Role],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only numbered placeholders go into the text; the role codes are bound.
+    let placeholders: Vec<String> = (1..=roles.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT DISTINCT u.id, u.display_name FROM users u JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.status = 'active' AND r.role IN ({}) ORDER BY u.id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for role in roles {
+        query = query.bind(role.id());
+    }
+    query.fetch_all(pool).await
+}
+
 pub async fn record_failure(
     conn: &mut AnyConnection,
     id: &str,

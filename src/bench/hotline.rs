@@ -1128,6 +1128,9 @@ fn load_average() -> String {
 
 /// The reads an advocate (and, for the indicators, a supervisor) makes, each `reads`
 /// times in a row.
+/// The path of a read's i-th request.
+type PathOf<'a> = Box<dyn Fn(usize) -> String + 'a>;
+
 async fn advocate_reads(
     load: &Load,
     supervisor_session: &Session,
@@ -1140,95 +1143,64 @@ async fn advocate_reads(
     let month_ago = today.checked_sub(jiff::Span::new().days(30))?;
     let year_ago = today.checked_sub(jiff::Span::new().days(365))?;
     let tomorrow = today.tomorrow()?;
-    let s = &load.session;
-    time_reads(
-        &load.http,
-        &load.base,
-        s,
-        "GET /api/v1/hotline/contacts/{id} (audited)",
-        reads,
-        |i| {
-            format!(
-                "/api/v1/hotline/contacts/{}",
-                sample[(i * 7919) % sample.len().max(1)]
-            )
-        },
-    )
-    .await?;
-    // A case with its identifiers and timeline (audited), as JSON and as the page.
-    time_reads(
-        &load.http,
-        &load.base,
-        s,
-        "GET /api/v1/hotline/cases/{id} (audited)",
-        reads,
-        |i| {
-            format!(
-                "/api/v1/hotline/cases/{}",
-                cases[(i * 7919) % cases.len().max(1)]
-            )
-        },
-    )
-    .await?;
-    time_reads(
-        &load.http,
-        &load.base,
-        s,
-        "GET /hotline/cases/{id} (the case page)",
-        reads,
-        |i| {
-            format!(
-                "/hotline/cases/{}",
-                cases[(i * 104_729) % cases.len().max(1)]
-            )
-        },
-    )
-    .await?;
-    time_reads(
-        &load.http,
-        &load.base,
-        s,
-        "GET /api/v1/hotline/follow-ups",
-        reads,
-        |_| "/api/v1/hotline/follow-ups".to_owned(),
-    )
-    .await?;
-    time_reads(
-        &load.http,
-        &load.base,
-        s,
-        "GET /api/v1/hotline/coverage",
-        reads,
-        |_| "/api/v1/hotline/coverage".to_owned(),
-    )
-    .await?;
-    time_reads(
-        &load.http,
-        &load.base,
-        s,
-        "GET /hotline/console/panels",
-        reads,
-        |_| "/hotline/console/panels".to_owned(),
-    )
-    .await?;
-    time_reads(
-        &load.http,
-        &load.base,
-        supervisor_session,
-        "GET /api/v1/hotline/indicators (30 days, supervisor)",
-        reads.min(100),
-        |_| format!("/api/v1/hotline/indicators?from={month_ago}&to={tomorrow}"),
-    )
-    .await?;
-    time_reads(
-        &load.http,
-        &load.base,
-        supervisor_session,
-        "GET /api/v1/hotline/indicators (365 days, supervisor)",
-        reads.min(50),
-        |_| format!("/api/v1/hotline/indicators?from={year_ago}&to={tomorrow}"),
-    )
-    .await?;
+    let nth = |list: &[String], i: usize, step: usize| list[(i * step) % list.len().max(1)].clone();
+    let advocate = &load.session;
+    // (what, who asks, how many times, the path of the i-th request)
+    let plan: Vec<(&str, &Session, usize, PathOf<'_>)> = vec![
+        (
+            "GET /api/v1/hotline/contacts/{id} (audited)",
+            advocate,
+            reads,
+            Box::new(|i| format!("/api/v1/hotline/contacts/{}", nth(sample, i, 7919))),
+        ),
+        // A case with its identifiers and timeline (audited), as JSON and as the page.
+        (
+            "GET /api/v1/hotline/cases/{id} (audited)",
+            advocate,
+            reads,
+            Box::new(|i| format!("/api/v1/hotline/cases/{}", nth(cases, i, 7919))),
+        ),
+        (
+            "GET /hotline/cases/{id} (the case page)",
+            advocate,
+            reads,
+            Box::new(|i| format!("/hotline/cases/{}", nth(cases, i, 104_729))),
+        ),
+        (
+            "GET /api/v1/hotline/follow-ups",
+            advocate,
+            reads,
+            Box::new(|_| "/api/v1/hotline/follow-ups".to_owned()),
+        ),
+        (
+            "GET /api/v1/hotline/coverage",
+            advocate,
+            reads,
+            Box::new(|_| "/api/v1/hotline/coverage".to_owned()),
+        ),
+        (
+            "GET /hotline/console/panels",
+            advocate,
+            reads,
+            Box::new(|_| "/hotline/console/panels".to_owned()),
+        ),
+        // Advocates may not read the indicators; supervisors may.
+        (
+            "GET /api/v1/hotline/indicators (30 days, supervisor)",
+            supervisor_session,
+            reads.min(100),
+            Box::new(move |_| format!("/api/v1/hotline/indicators?from={month_ago}&to={tomorrow}")),
+        ),
+        (
+            "GET /api/v1/hotline/indicators (365 days, supervisor)",
+            supervisor_session,
+            reads.min(50),
+            Box::new(move |_| format!("/api/v1/hotline/indicators?from={year_ago}&to={tomorrow}")),
+        ),
+    ];
+    for (label, session, n, path_of) in plan {
+        time_reads(&load.http, &load.base, session, label, n, path_of).await?;
+    }
     Ok(())
 }
 

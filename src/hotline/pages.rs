@@ -31,6 +31,8 @@ use crate::app::AppState;
 use crate::app::guard::check_form_token;
 use crate::kernel::auth::Principal;
 use crate::kernel::i18n;
+use crate::kernel::time::minute_utc;
+use crate::kernel::web::extract::FormFields;
 use crate::kernel::web::{ApiError, HtmlError, Shell};
 
 /// The advocate's pages; each is declared in `kernel::authz::ROUTES`.
@@ -526,12 +528,6 @@ pub struct ReportView {
     pub at: String,
 }
 
-fn time(micros: i64) -> String {
-    jiff::Timestamp::from_microsecond(micros)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
-
 /// The report form as typed.
 #[derive(Default, Deserialize)]
 #[serde(default)]
@@ -719,7 +715,7 @@ fn report_view(shell: &Shell, r: &overview::ReportListRow) -> ReportView {
         method: label(shell, "hotline-method", &r.method),
         basis: label(shell, "hotline-basis", &r.basis),
         reference: r.reference.clone().unwrap_or_default(),
-        at: time(r.reported_at.unwrap_or(r.created_at)),
+        at: minute_utc(r.reported_at.unwrap_or(r.created_at)),
     }
 }
 
@@ -918,7 +914,11 @@ fn crisis_views(shell: &Shell, recorded: &[(String, Option<i64>, bool)]) -> Vec<
         .map(|step| {
             let code = super::model::contact::code(step);
             let recorded = match recorded.iter().find(|(s, _, _)| *s == code) {
-                Some((_, Some(at), _)) => shell.tr.t1("hotline-crisis-done-at", "time", &time(*at)),
+                Some((_, Some(at), _)) => {
+                    shell
+                        .tr
+                        .t1("hotline-crisis-done-at", "time", &minute_utc(*at))
+                }
                 Some((_, None, true)) => shell.tr.t("hotline-crisis-was-skipped"),
                 _ => String::new(),
             };
@@ -1367,7 +1367,7 @@ pub async fn report(
     let view = SentView {
         basis: label(&shell, "hotline-basis", &sent.basis),
         reference: rule_meta.0,
-        reported_at: time(rule_meta.1.unwrap_or_else(crate::kernel::time::now_micros)),
+        reported_at: minute_utc(rule_meta.1.unwrap_or_else(crate::kernel::time::now_micros)),
         must_notify: sent
             .must_notify
             .iter()
@@ -1385,15 +1385,10 @@ pub async fn referral_outcome(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, HtmlError> {
-    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map_or(String::new(), |(_, v)| v.clone())
-    };
-    check_form_token(&state, &principal, &field("csrf")).await?;
-    let contact = an_id(&field("contact")).ok_or(HtmlError::NotFound)?;
-    let Some(outcome) = from_code(&field("outcome")) else {
+    let form = FormFields::parse(&body);
+    check_form_token(&state, &principal, form.get("csrf")).await?;
+    let contact = an_id(form.get("contact")).ok_or(HtmlError::NotFound)?;
+    let Some(outcome) = from_code(form.get("outcome")) else {
         let shell = Shell::current();
         let message = shell.tr.t1(
             "hotline-referral-refused",

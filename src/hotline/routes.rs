@@ -14,6 +14,23 @@ use crate::kernel::auth::Principal;
 use crate::kernel::web::ApiError;
 use crate::kernel::web::extract::{ApiJson, json, require_json};
 
+impl From<HotlineError> for crate::kernel::web::HtmlError {
+    fn from(e: HotlineError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// A form's refusals as the API's 400, naming every field.
+pub(crate) fn refused(refusals: super::model::contact::Refusals) -> ApiError {
+    ApiError::BadRequest {
+        message: "some fields are not valid".to_owned(),
+        fields: refusals
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    }
+}
+
 impl From<HotlineError> for ApiError {
     fn from(e: HotlineError) -> Self {
         match e {
@@ -52,13 +69,7 @@ pub async fn create_contact(
         .ok_or_else(|| ApiError::field("Idempotency-Key", "send 8 to 200 visible characters"))?;
     require_json(&headers)?;
     let form: ContactForm = json(&body)?;
-    let contact = form.parse().map_err(|refused| ApiError::BadRequest {
-        message: "some fields are not valid".to_owned(),
-        fields: refused
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-    })?;
+    let contact = form.parse().map_err(refused)?;
     let hash = hex::encode(Sha256::digest(&body));
     let recorded =
         service::record(&state.db, &state.crypto, &principal, &key, &hash, contact).await?;

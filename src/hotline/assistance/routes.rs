@@ -36,13 +36,7 @@ pub async fn ask(
     Path(id): Path<String>,
     ApiJson(form): ApiJson<RequestForm>,
 ) -> Result<(StatusCode, Json<Asked>), ApiError> {
-    let request = form.parse().map_err(|refused| ApiError::BadRequest {
-        message: "some fields are not valid".to_owned(),
-        fields: refused
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-    })?;
+    let request = form.parse().map_err(super::super::routes::refused)?;
     let id = super::ask(&state.db, &state.crypto, &principal, &id, &request)
         .await?
         .ok_or(ApiError::NotFound)?;

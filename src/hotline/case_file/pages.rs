@@ -338,8 +338,7 @@ fn render(
 
 async fn view_of(state: &AppState, principal: &Principal, id: &str) -> Result<CaseView, HtmlError> {
     super::view(&state.db, &state.crypto, principal, id)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?
+        .await?
         .ok_or(HtmlError::NotFound)
 }
 
@@ -409,8 +408,7 @@ pub async fn describe(
         }
     };
     super::describe(&state.db, &state.crypto, &principal, &id, &details)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?
+        .await?
         .ok_or(HtmlError::NotFound)?;
     state.live.notify(Signal::Console);
     Ok(Redirect::to(&format!("/hotline/cases/{id}?saved=1")).into_response())

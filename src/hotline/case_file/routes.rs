@@ -56,13 +56,7 @@ pub async fn describe(
 ) -> Result<Json<CaseView>, ApiError> {
     let details = form
         .parse(typology())
-        .map_err(|refused| ApiError::BadRequest {
-            message: "some fields are not valid".to_owned(),
-            fields: refused
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-        })?;
+        .map_err(super::super::routes::refused)?;
     super::describe(&state.db, &state.crypto, &principal, &id, &details)
         .await?
         .ok_or(ApiError::NotFound)?;

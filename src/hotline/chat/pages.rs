@@ -16,6 +16,7 @@ use crate::accounts::routes::csrf_of;
 use crate::app::AppState;
 use crate::app::guard::check_form_token;
 use crate::kernel::auth::Principal;
+use crate::kernel::web::extract::FormFields;
 use crate::kernel::web::{HtmlError, Shell};
 
 #[derive(Template)]
@@ -169,8 +170,7 @@ pub async fn advocate_chat(
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
     let chat = super::find(&state.db, &id)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?
+        .await?
         .ok_or(HtmlError::NotFound)?;
     if let Some(contact) = &chat.contact_id {
         return Ok(Redirect::to(&format!("/hotline/contacts/{contact}")).into_response());
@@ -178,21 +178,8 @@ pub async fn advocate_chat(
     if chat.status() == super::ChatStatus::Waiting {
         return Ok(Redirect::to("/hotline/console").into_response());
     }
-    let earlier = super::earlier(&state.db, &chat)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?;
+    let earlier = super::earlier(&state.db, &chat).await?;
     advocate_page(&principal, (&chat, earlier), Typed::default(), Vec::new())
-}
-
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.trim())
 }
 
 /// Takes a waiting chat from the queue.
@@ -202,11 +189,9 @@ pub async fn accept(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, HtmlError> {
-    let form = pairs(&body);
-    check_form_token(&state, &principal, field(&form, "csrf")).await?;
-    let accepted = super::accept(&state.db, &principal, &id)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?;
+    let form = FormFields::parse(&body);
+    check_form_token(&state, &principal, form.get("csrf")).await?;
+    let accepted = super::accept(&state.db, &principal, &id).await?;
     state.live.notify(Signal::Console);
     state.live.notify(Signal::Chat(id.clone()));
     Ok(match accepted {
@@ -229,20 +214,16 @@ pub async fn close(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, HtmlError> {
-    let form = pairs(&body);
-    check_form_token(&state, &principal, field(&form, "csrf")).await?;
+    let form = FormFields::parse(&body);
+    check_form_token(&state, &principal, form.get("csrf")).await?;
     let typed = Typed {
-        caller_type: field(&form, "caller_type").to_owned(),
-        reasons: form
-            .iter()
-            .filter(|(k, _)| k == "reasons")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        outcome: field(&form, "outcome").to_owned(),
-        city: field(&form, "caller_city").to_owned(),
-        state: field(&form, "caller_state").to_owned(),
-        notes: field(&form, "notes").to_owned(),
-        new_case: field(&form, "new_case").to_owned(),
+        caller_type: form.get("caller_type").to_owned(),
+        reasons: form.all("reasons"),
+        outcome: form.get("outcome").to_owned(),
+        city: form.get("caller_city").to_owned(),
+        state: form.get("caller_state").to_owned(),
+        notes: form.get("notes").to_owned(),
+        new_case: form.get("new_case").to_owned(),
     };
     let mut problems = Vec::new();
     let reasons: Vec<Reason> = typed.reasons.iter().filter_map(|r| from_code(r)).collect();
@@ -259,15 +240,12 @@ pub async fn close(
         new_case: from_code(&typed.new_case),
     };
     let chat = super::find(&state.db, &id)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?
+        .await?
         .ok_or(HtmlError::NotFound)?;
     if !problems.is_empty() {
         return advocate_page(&principal, (&chat, None), typed, problems);
     }
-    let closed = super::close(&state.db, &state.crypto, &principal, &id, wrap)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))?;
+    let closed = super::close(&state.db, &state.crypto, &principal, &id, wrap).await?;
     match closed {
         Closed::Saved { contact_id } => {
             state.live.notify(Signal::Chat(id));

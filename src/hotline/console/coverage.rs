@@ -20,6 +20,7 @@ use crate::app::AppState;
 use crate::app::guard::check_form_token;
 use crate::kernel::auth::{Principal, Role, UserId};
 use crate::kernel::authz::{self, Action, Decision, Resource};
+use crate::kernel::web::extract::FormFields;
 use crate::kernel::web::{HtmlError, Shell};
 
 pub struct Cell {
@@ -180,8 +181,8 @@ pub async fn schedule(
     Extension(principal): Extension<Principal>,
     body: Bytes,
 ) -> Result<Response, HtmlError> {
-    let form: BTreeMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let field = |name: &str| form.get(name).map_or("", |v| v.as_str());
+    let form = FormFields::parse(&body);
+    let field = |name: &str| form.get(name);
     check_form_token(&state, &principal, field("csrf")).await?;
     let tr = Shell::current().tr;
     let person = field("person").parse::<UserId>().ok();

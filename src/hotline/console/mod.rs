@@ -13,12 +13,7 @@ use super::{assistance, cases, referrals, voice};
 use crate::kernel::auth::Principal;
 use crate::kernel::authz::{self, Action, Decision, Resource};
 use crate::kernel::db::Db;
-
-fn time(micros: i64) -> String {
-    jiff::Timestamp::from_microsecond(micros)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
+use crate::kernel::time::minute_utc;
 
 pub struct ChatLine {
     pub id: String,
@@ -33,7 +28,7 @@ impl From<&ChatRow> for ChatLine {
             id: c.id.clone(),
             language: c.language.clone(),
             status: c.status.clone(),
-            since: time(c.created_at),
+            since: minute_utc(c.created_at),
         }
     }
 }
@@ -82,7 +77,7 @@ async fn calls_to_write_up(db: &Db, who: &Principal) -> Result<Vec<Line>, Hotlin
                 c.duration_s
                     .map_or_else(|| c.status.clone(), |s| format!("{}:{:02}", s / 60, s % 60))
             ),
-            when: time(c.started_at),
+            when: minute_utc(c.started_at),
         })
         .collect();
     Ok(calls)
@@ -131,7 +126,7 @@ pub async fn panels(
 ) -> Result<Panels, HotlineError> {
     let on_duty_until = chat::on_duty_until(db, who)
         .await?
-        .map(|t| time(t.as_microsecond()));
+        .map(|t| minute_utc(t.as_microsecond()));
     let waiting = chat::waiting(db)
         .await?
         .iter()
@@ -149,7 +144,7 @@ pub async fn panels(
         .map(|t| Line {
             id: t.id,
             what: String::new(),
-            when: time(t.last_message_at),
+            when: minute_utc(t.last_message_at),
         })
         .collect();
     let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
@@ -172,7 +167,7 @@ pub async fn panels(
                 Some(level) => format!("{} · {level}", c.trafficking_type),
                 None => c.trafficking_type,
             },
-            when: time(c.updated_at),
+            when: minute_utc(c.updated_at),
         })
         .collect();
     let supervises =
@@ -190,7 +185,7 @@ pub async fn panels(
                 .map(|a| Line {
                     id: a.case_id,
                     what: a.kind,
-                    when: time(a.raised_at),
+                    when: minute_utc(a.raised_at),
                 })
                 .collect(),
         )

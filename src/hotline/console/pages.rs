@@ -44,9 +44,7 @@ pub struct ConsoleQuery {
 }
 
 async fn gather(state: &AppState, principal: &Principal) -> Result<Panels, HtmlError> {
-    super::panels(&state.db, principal, &state.hotline_zone)
-        .await
-        .map_err(|e| HtmlError::Internal(e.into()))
+    Ok(super::panels(&state.db, principal, &state.hotline_zone).await?)
 }
 
 pub async fn console(

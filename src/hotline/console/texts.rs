@@ -13,6 +13,7 @@ use crate::accounts::routes::csrf_of;
 use crate::app::AppState;
 use crate::app::guard::check_form_token;
 use crate::kernel::auth::Principal;
+use crate::kernel::web::extract::FormFields;
 use crate::kernel::web::{HtmlError, Shell};
 
 /// Longer than this is several texts; carriers join at most 1,600 characters.
@@ -93,14 +94,9 @@ pub async fn reply(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, HtmlError> {
-    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map_or(String::new(), |(_, v)| v.clone())
-    };
-    check_form_token(&state, &principal, &field("csrf")).await?;
-    let typed = field("body");
+    let form = FormFields::parse(&body);
+    check_form_token(&state, &principal, form.get("csrf")).await?;
+    let typed = form.get("body").to_owned();
     let text = typed.trim();
     let tr = Shell::current().tr;
     if text.is_empty() || text.chars().count() > REPLY_MAX {

@@ -153,3 +153,48 @@ mod tests {
         );
     }
 }
+
+/// The fields of a posted HTML form, keys that repeat included (`reasons=a&reasons=b`),
+/// which `Form` cannot read into a struct without naming every field.
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of `name`, trimmed; empty if absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::FormFields;
+
+    #[test]
+    fn repeated_keys_are_kept_and_the_first_value_is_trimmed() {
+        let form = FormFields::parse(b"reasons=crisis&csrf=%20t%20&reasons=tip");
+        assert_eq!(form.get("csrf"), "t");
+        assert_eq!(form.get("missing"), "");
+        assert_eq!(form.all("reasons"), ["crisis", "tip"]);
+        assert_eq!(form.pairs().len(), 3);
+    }
+}
