@@ -92,16 +92,16 @@ enum BenchCommand {
 #[derive(Args)]
 struct HotlineBenchArgs {
     /// Contacts to seed.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = at_least_one)]
     contacts: usize,
     /// Cases to seed.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 200_000, value_parser = at_least_one)]
     cases: usize,
     /// Concurrent clients (the surge has ten times as many).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = at_least_one)]
     clients: usize,
     /// Requests of each kind (contacts, texts) in each run.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = at_least_one)]
     requests: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -113,6 +113,14 @@ struct HotlineBenchArgs {
     /// drops a schema `atip_bench_hotline` in it).
     #[arg(long)]
     postgres_url: Option<String>,
+}
+
+/// A count that must be a whole number from 1 up: with none, nothing is measured.
+fn at_least_one(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a whole number of at least 1".to_owned()),
+    }
 }
 
 #[derive(Subcommand)]

@@ -818,3 +818,21 @@ fn the_hotline_benchmark_runs_and_loses_nothing() {
         assert_eq!(stdout.matches("errors 0;").count(), 4, "{stdout}");
     }
 }
+
+/// A benchmark with no clients, requests, contacts or cases would measure nothing: the
+/// flag is refused, naming it, before anything is made.
+#[test]
+fn the_hotline_benchmark_refuses_counts_of_zero() {
+    for flag in ["--contacts", "--cases", "--clients", "--requests"] {
+        let out = atip()
+            .args(["bench", "hotline", flag, "0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            error.contains(flag) && error.contains("at least 1"),
+            "{error}"
+        );
+    }
+}
