@@ -1,7 +1,7 @@
 //! The `atip` command line. Parses arguments, then calls into the library.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -48,6 +48,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Outgoing mail written to the outbox folder (when no SMTP server is set).
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Load data into the directory.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -199,6 +202,17 @@ enum KeysCommand {
     Rotate(CommonArgs),
     /// Show the master key's and the data keys' ages.
     Status(CommonArgs),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Print a sealed message (`NAME.eml.sealed`: mail about a person, such as a
+    /// document emailed to a caller) with the keys of this data folder.
+    Read {
+        #[command(flatten)]
+        common: CommonArgs,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -374,6 +388,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Audit(command) => audit(command).await,
         Command::Keys(command) => keys(command).await,
         Command::Token(command) => token(command).await,
+        Command::Mail(MailCommand::Read { common, file }) => read_mail(&common, &file).await,
         Command::Import(command) => import(command).await,
         Command::Bench(BenchCommand::Directory {
             services,
@@ -651,6 +666,16 @@ async fn token(command: TokenCommand) -> Result<(), Failure> {
         "{}",
         token.map_err(|e| Failure::Usage(format!("cannot make the token: {e}")))?
     );
+    Ok(())
+}
+
+async fn read_mail(common: &CommonArgs, file: &Path) -> Result<(), Failure> {
+    let (db, crypto) = open_with_keys(common).await?;
+    let message = crate::kernel::mail::read_sealed_file(&crypto, file).await;
+    db.close().await;
+    let message =
+        message.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
+    print!("{message}");
     Ok(())
 }
 

@@ -887,3 +887,9 @@ texts-problem-length = Write 1 to 1,600 characters.
 texts-problem-opted-out = This person texted STOP; the reply was not sent.
 texts-problem-provider = The text provider did not take the reply. Try again in a moment.
 hotline-referral-record = Record
+
+# A library document emailed to a caller at their request. The subject names no
+# program: someone else may read the inbox.
+hotline-resource-mail-subject = The information you asked for
+hotline-resource-mail-intro = Here is the document you asked for:
+hotline-resource-mail-closing = This message was sent once, at your request. Replies to this address are not read; to talk to someone, call or text the number you used before.

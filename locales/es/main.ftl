@@ -886,3 +886,8 @@ texts-problem-length = Escriba de 1 a 1600 caracteres.
 texts-problem-opted-out = Esta persona envió STOP; la respuesta no se envió.
 texts-problem-provider = El proveedor de mensajes no aceptó la respuesta. Inténtelo de nuevo en un momento.
 hotline-referral-record = Registrar
+
+# Un documento de la biblioteca enviado por correo a quien llamó, a su pedido.
+hotline-resource-mail-subject = La información que pidió
+hotline-resource-mail-intro = Este es el documento que pidió:
+hotline-resource-mail-closing = Este mensaje se envió una sola vez, a su pedido. Las respuestas a esta dirección no se leen; para hablar con alguien, llame o envíe un mensaje de texto al número que usó antes.

@@ -202,6 +202,7 @@ impl Application {
             }))
             .with_handler(Arc::new(Sender {
                 mailer: self.background.mailer.clone(),
+                crypto: self.crypto.clone(),
             }));
         let worker = tokio::spawn(runner.run(Duration::from_secs(1), stop.child_token()));
         let reminders = tokio::spawn(schedule_reminders(self.db.clone(), stop.child_token()));

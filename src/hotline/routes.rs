@@ -909,13 +909,28 @@ pub async fn identify(
 pub struct ResourceRequest {
     /// A public library document.
     pub document_id: String,
-    /// The caller agreed to receive it by text at the number they gave.
+    /// The caller agreed to receive it this way, at this address or number.
     pub caller_agreed: bool,
+    /// By text (the default) to the number of the contact, or by email.
+    #[serde(default)]
+    pub channel: ResourceChannel,
+    /// For email: the address the caller gave for it (kept sealed).
+    pub email: Option<String>,
 }
 
-/// Text a public library document (its title and link) to the contact's caller, who
-/// agreed to it. Nothing goes to a number that texted STOP or to a caller who said
-/// contact is not safe. The sending is audited.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceChannel {
+    #[default]
+    Sms,
+    Email,
+}
+
+/// Send a public library document (its title and link) to the contact's caller, who
+/// agreed to it: by text to the number of the contact (never to a number that texted
+/// STOP or a caller who said contact is not safe), or by email to an address the caller
+/// gave for it, in the contact's language, under a subject that names no program. The
+/// sending is audited.
 #[utoipa::path(
     post,
     path = "/api/v1/hotline/contacts/{id}/resources",
@@ -923,8 +938,8 @@ pub struct ResourceRequest {
     request_body = ResourceRequest,
     params(("id" = String, Path, description = "The contact's id")),
     responses(
-        (status = 201, description = "Sent; the provider's message id", body = String),
-        (status = 400, description = "The caller did not agree, or gave no number", body = crate::kernel::web::error::ErrorBody),
+        (status = 201, description = "Sent (the provider's message id) or queued (the mail job's id)", body = String),
+        (status = 400, description = "The caller did not agree, gave no number, or no usable email address", body = crate::kernel::web::error::ErrorBody),
         (status = 404, description = "No such contact, or no such public document", body = crate::kernel::web::error::ErrorBody),
         (status = 409, description = "Contact is not safe, or the number texted STOP", body = crate::kernel::web::error::ErrorBody),
         (status = 503, description = "The text provider is not configured or did not take it", body = crate::kernel::web::error::ErrorBody),
@@ -943,14 +958,38 @@ pub async fn send_resource(
             "send resources only when the caller agrees",
         ));
     }
-    let sent = super::resources::send(
-        &state.db,
-        &state.crypto,
-        &state.text_line,
-        &principal,
-        (&id, &request.document_id),
-    )
-    .await?;
+    let target = (id.as_str(), request.document_id.as_str());
+    let sent = match request.channel {
+        ResourceChannel::Sms => {
+            if request.email.is_some() {
+                return Err(ApiError::field("email", "is only for channel email"));
+            }
+            super::resources::send(
+                &state.db,
+                &state.crypto,
+                &state.text_line,
+                &principal,
+                target,
+            )
+            .await?
+        }
+        ResourceChannel::Email => {
+            let to = request
+                .email
+                .as_deref()
+                .and_then(|raw| crate::accounts::model::Email::parse(raw).ok())
+                .ok_or_else(|| ApiError::field("email", "is not an email address"))?;
+            super::resources::email(
+                &state.db,
+                &state.crypto,
+                &state.text_line.public_base_url,
+                &principal,
+                target,
+                &to,
+            )
+            .await?
+        }
+    };
     match sent {
         Ok(message) => Ok((StatusCode::CREATED, Json(message))),
         Err(SendRefusal::NoSuchContact | SendRefusal::NoSuchDocument) => Err(ApiError::NotFound),

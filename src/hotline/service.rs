@@ -146,27 +146,32 @@ pub async fn record(
                         Err(HotlineError::KeyReused)
                     };
                 }
+                let mut opened = None;
                 if let (Some(case_id), Some(kind)) = (&row.case_id, new_case) {
                     store::insert_case(tx, case_id, kind, &row.advocate_id, row.created_at).await?;
-                    let event = Event {
+                    opened = Some(Event {
                         object_type: Some("hotline_case"),
                         object_id: Some(case_id.clone()),
                         ..Event::by(advocate, "hotline.case.open")
-                    };
-                    audit::append(tx, &event, Outcome::Success).await?;
+                    });
                 } else if let Some(case_id) = &row.case_id
                     && !store::case_exists(tx, case_id).await?
                 {
                     return Err(HotlineError::NoSuchCase);
                 }
                 store::insert_contact(tx, row).await?;
-                let event = Event {
+                let created = Event {
                     object_type: Some("hotline_contact"),
                     object_id: Some(row.id.clone()),
                     detail: Some(format!("channel={}", row.channel)),
                     ..Event::by(advocate, "hotline.contact.create")
                 };
-                audit::append(tx, &event, Outcome::Success).await?;
+                let events: Vec<_> = opened
+                    .iter()
+                    .chain([&created])
+                    .map(|event| (event, Outcome::Success))
+                    .collect();
+                audit::append_all(tx, &events).await?;
                 Ok((row.id.clone(), row.case_id.clone(), false))
             }
             .scope_boxed()

@@ -834,24 +834,37 @@ pub async fn opted_out(pool: &AnyPool, phone_index: &str) -> Result<bool, sqlx::
     Ok(opted.unwrap_or(0) != 0)
 }
 
+/// One library document sent to a caller.
+pub struct ResourceSent<'a> {
+    pub id: &'a str,
+    pub contact_id: &'a str,
+    pub document_id: &'a str,
+    /// `sms` or `email`.
+    pub channel: &'a str,
+    /// The text provider's message id, or the mail job's id.
+    pub reference: &'a str,
+    /// The address an email went to, sealed.
+    pub recipient: Option<&'a str>,
+    pub sent_by: &'a str,
+    pub sent_at: i64,
+}
+
 pub async fn insert_resource_sent(
     conn: &mut AnyConnection,
-    id: &str,
-    (contact_id, document_id): (&str, &str),
-    message_sid: &str,
-    sent_by: &str,
-    now: i64,
+    sent: &ResourceSent<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO hotline_resources_sent (id, contact_id, document_id, channel, message_sid, sent_by, sent_at) \
-         VALUES ($1, $2, $3, 'sms', $4, $5, $6)",
+        "INSERT INTO hotline_resources_sent (id, contact_id, document_id, channel, message_sid, recipient, sent_by, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(id)
-    .bind(contact_id)
-    .bind(document_id)
-    .bind(message_sid)
-    .bind(sent_by)
-    .bind(now)
+    .bind(sent.id)
+    .bind(sent.contact_id)
+    .bind(sent.document_id)
+    .bind(sent.channel)
+    .bind(sent.reference)
+    .bind(sent.recipient)
+    .bind(sent.sent_by)
+    .bind(sent.sent_at)
     .execute(conn)
     .await?;
     Ok(())

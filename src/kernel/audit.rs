@@ -117,49 +117,68 @@ pub async fn append(
     event: &Event<'_>,
     outcome: Outcome,
 ) -> Result<i64, sqlx::Error> {
-    let seq = counters::next(conn, "audit").await?;
+    append_all(conn, &[(event, outcome)]).await
+}
+
+/// Appends several events in order with one turn of the counter; the last one's
+/// number. Callers append last in their transaction, after their own writes: the
+/// counter row stays locked from here to commit, and every audited write in every
+/// process waits for it.
+pub async fn append_all(
+    conn: &mut AnyConnection,
+    events: &[(&Event<'_>, Outcome)],
+) -> Result<i64, sqlx::Error> {
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let first = counters::reserve(conn, "audit", count).await?;
     let prev_hash: Option<String> =
         sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
-            .bind(seq - 1)
+            .bind(first - 1)
             .fetch_optional(&mut *conn)
             .await?;
+    let mut prev_hash = prev_hash.unwrap_or_else(|| GENESIS.to_owned());
     let request_id = Some(context::current().request_id).filter(|id| !id.is_empty());
-    let mut record = Record {
-        seq,
-        at: now_micros(),
-        actor_id: event.actor_id.clone(),
-        actor_role: event.actor_role.map(str::to_owned),
-        org_id: event.org_id.clone(),
-        action: event.action.to_owned(),
-        object_type: event.object_type.map(str::to_owned),
-        object_id: event.object_id.clone(),
-        request_id,
-        outcome: outcome.as_str().to_owned(),
-        detail: event.detail.clone(),
-        prev_hash: prev_hash.unwrap_or_else(|| GENESIS.to_owned()),
-        hash: String::new(),
-    };
-    record.hash = record.compute_hash();
-    sqlx::query(
-        "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(record.seq)
-    .bind(record.at)
-    .bind(record.actor_id)
-    .bind(record.actor_role)
-    .bind(record.org_id)
-    .bind(record.action)
-    .bind(record.object_type)
-    .bind(record.object_id)
-    .bind(record.request_id)
-    .bind(record.outcome)
-    .bind(record.detail)
-    .bind(record.prev_hash)
-    .bind(record.hash)
-    .execute(conn)
-    .await?;
-    Ok(seq)
+    let at = now_micros();
+    let mut seq = first;
+    for (event, outcome) in events {
+        let mut record = Record {
+            seq,
+            at,
+            actor_id: event.actor_id.clone(),
+            actor_role: event.actor_role.map(str::to_owned),
+            org_id: event.org_id.clone(),
+            action: event.action.to_owned(),
+            object_type: event.object_type.map(str::to_owned),
+            object_id: event.object_id.clone(),
+            request_id: request_id.clone(),
+            outcome: outcome.as_str().to_owned(),
+            detail: event.detail.clone(),
+            prev_hash,
+            hash: String::new(),
+        };
+        record.hash = record.compute_hash();
+        prev_hash = record.hash.clone();
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(record.seq)
+        .bind(record.at)
+        .bind(record.actor_id)
+        .bind(record.actor_role)
+        .bind(record.org_id)
+        .bind(record.action)
+        .bind(record.object_type)
+        .bind(record.object_id)
+        .bind(record.request_id)
+        .bind(record.outcome)
+        .bind(record.detail)
+        .bind(record.prev_hash)
+        .bind(record.hash)
+        .execute(&mut *conn)
+        .await?;
+        seq += 1;
+    }
+    Ok(seq - 1)
 }
 
 /// What the audit browser filters on; empty fields match everything.

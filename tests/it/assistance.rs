@@ -12,6 +12,7 @@ use atip::kernel::auth::Role;
 on_both_databases! {
     a_professionals_question_is_tracked_until_it_is_answered;
     a_public_document_is_texted_only_to_a_caller_who_agreed;
+    a_public_document_is_emailed_sealed_to_the_address_the_caller_gave;
 }
 
 async fn send(
@@ -206,6 +207,129 @@ async fn contact_with(app: &TestApp, who: &Session, phone: Option<&str>, safe: b
     .await;
     assert_eq!(status, StatusCode::CREATED, "{recorded}");
     recorded["id"].as_str().unwrap().to_owned()
+}
+
+async fn a_public_document_is_emailed_sealed_to_the_address_the_caller_gave(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let shelf = tempfile::tempdir().unwrap();
+    std::fs::write(shelf.path().join("rights.txt"), "Sus derechos.").unwrap();
+    std::fs::write(
+        shelf.path().join("metadata.csv"),
+        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
+         rights.txt,Sus derechos en el trabajo,Derechos,victims-and-survivors,labor-trafficking,es,OTIP,public\n",
+    )
+    .unwrap();
+    atip::library::service::import_dir(&app.db, shelf.path())
+        .await
+        .unwrap();
+    let document: String = sqlx::query_scalar("SELECT id FROM library_documents")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    // A Spanish-speaking caller who said calling back is not safe, but gave an address.
+    let (status, recorded) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        "/api/v1/hotline/contacts",
+        Some(json!({
+            "channel": "phone", "direction": "inbound", "started_at": "2026-11-29T15:00:00Z",
+            "language": "es", "caller_type": "potential-victim", "reasons": ["resource-request"],
+            "safe_to_call": false
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    let path = format!(
+        "/api/v1/hotline/contacts/{}/resources",
+        recorded["id"].as_str().unwrap()
+    );
+    let address = "ines.quarrell-voss@example.org";
+    let ask = |email: Option<&str>| json!({"document_id": document, "caller_agreed": true, "channel": "email", "email": email});
+    for bad in [None, Some("ines at example")] {
+        let (status, body) = send(&app, &advocate, Method::POST, &path, Some(ask(bad))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.to_string().contains("email"), "{body}");
+    }
+    let (status, job) = send(
+        &app,
+        &advocate,
+        Method::POST,
+        &path,
+        Some(ask(Some(address))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+
+    // The worker sends it to the outbox folder (no SMTP here), sealed.
+    let outbox = app.fresh.dir.path().join("outbox");
+    let mut files = Vec::new();
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(&outbox) {
+            files = entries.map(|e| e.unwrap().path()).collect();
+            if !files.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].to_string_lossy().ends_with(".eml.sealed"));
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        !raw.contains("quarrell") && !raw.contains("derechos"),
+        "{raw}"
+    );
+    let message = atip::kernel::mail::read_sealed_file(&app.crypto, &files[0])
+        .await
+        .unwrap();
+    assert!(message.contains(&format!("To: {address}")), "{message}");
+    assert!(message.contains("Subject: La"), "{message}");
+    assert!(
+        message.contains(&format!("/library/documents/{document}")),
+        "{message}"
+    );
+    assert!(!message.to_lowercase().contains("trafic"), "{message}");
+    // An operator reads it with the data folder's keys.
+    let read = std::process::Command::new(env!("CARGO_BIN_EXE_atip"))
+        .args(["mail", "read", "--data-dir"])
+        .arg(app.fresh.dir.path())
+        .args(["--database-url", app.fresh.url.expose()])
+        .arg(&files[0])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&read.stdout), message);
+    // Neither the queued job nor the record of the sending holds the address.
+    for sql in [
+        "SELECT payload FROM jobs WHERE kind = 'mail.send'",
+        "SELECT recipient FROM hotline_resources_sent WHERE channel = 'email'",
+    ] {
+        let stored: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(app.db.reader())
+            .await
+            .unwrap();
+        assert!(!stored.contains("quarrell"), "{sql}: {stored}");
+    }
+    let job_state: String = sqlx::query_scalar("SELECT state FROM jobs WHERE id = $1")
+        .bind(job.as_str().unwrap())
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(job_state, "done");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'hotline.resource.send' AND detail LIKE '%channel=email'",
+    )
+    .fetch_one(app.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
 }
 
 async fn a_public_document_is_texted_only_to_a_caller_who_agreed(backend: Backend) {

@@ -208,7 +208,58 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     .unwrap()
     .unwrap();
 
+    // The person asks for a library document by email.
+    let shelf = tempfile::tempdir().unwrap();
+    std::fs::write(shelf.path().join("rights.txt"), "Your rights.").unwrap();
+    std::fs::write(
+        shelf.path().join("metadata.csv"),
+        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
+         rights.txt,Know your rights,Rights,victims-and-survivors,labor-trafficking,en,OTIP,public\n",
+    )
+    .unwrap();
+    atip::library::service::import_dir(&app.db, shelf.path())
+        .await
+        .unwrap();
+    let document: String = sqlx::query_scalar("SELECT id FROM library_documents")
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+    atip::hotline::resources::email(
+        &app.db,
+        &app.crypto,
+        "https://hotline.example.org",
+        &advocate,
+        (&recorded.id, &document),
+        &atip::accounts::model::Email::parse("q.marwick@example.org").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The worker writes it to the outbox folder (no SMTP here); wait for it.
+    let outbox = app.fresh.dir.path().join("outbox");
+    for _ in 0..100 {
+        if std::fs::read_dir(&outbox).is_ok_and(|mut files| files.next().is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut mail = Vec::new();
+    for entry in std::fs::read_dir(&outbox).unwrap() {
+        std::fs::File::open(entry.unwrap().path())
+            .unwrap()
+            .read_to_end(&mut mail)
+            .unwrap();
+    }
+    assert!(!mail.is_empty());
+    let mail = String::from_utf8_lossy(&mail);
+
     let needles = [NAME, "Marwick", PHONE_DIGITS];
+    for needle in needles {
+        assert!(
+            !mail.to_lowercase().contains(&needle.to_lowercase()),
+            "{needle:?} is readable in the outbox folder"
+        );
+    }
     match backend {
         Backend::Sqlite => {
             let fresh = app.shutdown().await;
