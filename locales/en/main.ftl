@@ -893,3 +893,23 @@ hotline-referral-record = Record
 hotline-resource-mail-subject = The information you asked for
 hotline-resource-mail-intro = Here is the document you asked for:
 hotline-resource-mail-closing = This message was sent once, at your request. Replies to this address are not read; to talk to someone, call or text the number you used before.
+
+# The contact page: sending a library document to the caller.
+hotline-resources = Documents sent to the caller
+hotline-resources-none = The library has no public documents to send yet.
+hotline-resource-document = Document
+hotline-resource-how = Send it
+hotline-resource-channel-sms = By text, to the number of this contact
+hotline-resource-channel-email = By email
+hotline-resource-email = Email address (for email)
+hotline-resource-email-hint = The address the caller gave for this. It is kept sealed.
+hotline-resource-agreed = The caller agreed to receive it this way
+hotline-resource-send = Send
+hotline-resource-refused-agreed = Send a document only when the caller agrees: tick the box.
+hotline-resource-refused-email = That email address is not usable; check it with the caller.
+hotline-resource-refused-channel = Choose how to send it.
+hotline-resource-refused-document = That document is not in the public library.
+hotline-resource-refused-number = This contact has no number to text; send it by email.
+hotline-resource-refused-unsafe = The caller said contacting them is not safe; nothing was texted.
+hotline-resource-refused-stop = This number texted STOP; nothing can be texted until it texts START.
+hotline-resource-refused-provider = The text provider did not take the message; try again.

@@ -891,3 +891,23 @@ hotline-referral-record = Registrar
 hotline-resource-mail-subject = La información que pidió
 hotline-resource-mail-intro = Este es el documento que pidió:
 hotline-resource-mail-closing = Este mensaje se envió una sola vez, a su pedido. Las respuestas a esta dirección no se leen; para hablar con alguien, llame o envíe un mensaje de texto al número que usó antes.
+
+# La página del contacto: enviar un documento de la biblioteca a quien llamó.
+hotline-resources = Documentos enviados a quien llamó
+hotline-resources-none = La biblioteca aún no tiene documentos públicos para enviar.
+hotline-resource-document = Documento
+hotline-resource-how = Enviarlo
+hotline-resource-channel-sms = Por mensaje de texto, al número de este contacto
+hotline-resource-channel-email = Por correo electrónico
+hotline-resource-email = Correo electrónico (para envío por correo)
+hotline-resource-email-hint = La dirección que dio quien llamó para esto. Se guarda sellada.
+hotline-resource-agreed = Quien llamó aceptó recibirlo de esta forma
+hotline-resource-send = Enviar
+hotline-resource-refused-agreed = Envíe un documento solo si quien llamó lo acepta: marque la casilla.
+hotline-resource-refused-email = Esa dirección de correo no sirve; confírmela con quien llamó.
+hotline-resource-refused-channel = Elija cómo enviarlo.
+hotline-resource-refused-document = Ese documento no está en la biblioteca pública.
+hotline-resource-refused-number = Este contacto no tiene número para enviar un texto; envíelo por correo.
+hotline-resource-refused-unsafe = Quien llamó dijo que no es seguro contactarle; no se envió ningún texto.
+hotline-resource-refused-stop = Este número envió STOP; no se puede enviar nada hasta que envíe START.
+hotline-resource-refused-provider = El proveedor de mensajes no aceptó el mensaje; intente de nuevo.

@@ -12,6 +12,7 @@ pub mod model;
 pub mod overview;
 pub mod pages;
 pub mod referrals;
+pub mod resource_pages;
 pub mod resources;
 pub mod routes;
 pub mod service;

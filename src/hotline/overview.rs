@@ -20,6 +20,7 @@ pub struct Overview {
     pub reports: Vec<ReportListRow>,
     /// The crisis checklist's steps recorded so far: step, when done, whether skipped.
     pub crisis: Vec<(String, Option<i64>, bool)>,
+    pub resources: Vec<store::SentResourceRow>,
 }
 
 /// `None`: no such contact.
@@ -52,5 +53,6 @@ pub async fn of_contact(db: &Db, contact_id: &str) -> Result<Option<Overview>, H
         referrals: store::referrals_of_contact(pool, contact_id).await?,
         reports,
         crisis: store::crisis_steps(pool, contact_id).await?,
+        resources: store::resources_of_contact(pool, contact_id).await?,
     }))
 }

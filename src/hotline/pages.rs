@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route("/hotline/contacts/{id}", get(contact))
         .route("/hotline/contacts/{id}/referrals", post(refer))
         .route("/hotline/contacts/{id}/crisis", post(crisis))
+        .route(
+            "/hotline/contacts/{id}/resources",
+            post(super::resource_pages::send),
+        )
         .route("/hotline/referrals/{id}/outcome", post(referral_outcome))
         .route(
             "/hotline/cases/{id}/screening",
@@ -92,7 +96,7 @@ const AGENCIES: [&str; 2] = ["law-enforcement", "child-welfare"];
 const METHODS: [&str; 5] = ["phone", "email", "web-form", "fax", "in-person"];
 const SUBJECTS: [&str; 2] = ["adult", "minor"];
 
-fn internal(e: impl Into<anyhow::Error>) -> HtmlError {
+pub(super) fn internal(e: impl Into<anyhow::Error>) -> HtmlError {
     HtmlError::Internal(e.into())
 }
 
@@ -124,7 +128,7 @@ fn label(shell: &Shell, prefix: &str, code: &str) -> String {
 }
 
 /// Only ids go into links and hidden fields.
-fn an_id(raw: &str) -> Option<String> {
+pub(super) fn an_id(raw: &str) -> Option<String> {
     uuid::Uuid::try_parse(raw.trim())
         .ok()
         .map(|u| u.to_string())
@@ -617,6 +621,17 @@ struct ContactPage {
     crisis_action: String,
     crisis_steps: Vec<CrisisStepView>,
     crisis_problem: Option<String>,
+    /// Public library documents (id, title) to send.
+    documents: Vec<(String, String)>,
+    sent: Vec<ResourceSentView>,
+    resource_problem: Option<String>,
+}
+
+/// A document sent to the caller.
+pub struct ResourceSentView {
+    pub title: String,
+    pub channel: String,
+    pub at: String,
 }
 
 /// One step of the crisis checklist: its code, its name, and what was recorded.
@@ -719,11 +734,42 @@ fn report_view(shell: &Shell, r: &overview::ReportListRow) -> ReportView {
     }
 }
 
-async fn contact_page(
+/// What a form on the contact page was refused for, shown beside that form.
+#[derive(Default)]
+pub(super) struct Problems {
+    pub referral: Option<String>,
+    pub crisis: Option<String>,
+    pub resource: Option<String>,
+}
+
+/// The staff search, opened where the caller is, with a "Refer" form for this contact.
+fn search_href(c: &ContactView, id: &str) -> String {
+    let mut search = form_urlencoded::Serializer::new(String::new());
+    if let Some(city) = &c.caller_city {
+        search.append_pair("city", city);
+    }
+    if let Some(st) = &c.caller_state {
+        search.append_pair("state", st);
+    }
+    search.append_pair("contact", id);
+    format!("/directory/search?{}", search.finish())
+}
+
+fn resource_views(shell: &Shell, sent: &[super::store::SentResourceRow]) -> Vec<ResourceSentView> {
+    sent.iter()
+        .map(|r| ResourceSentView {
+            title: r.title.clone(),
+            channel: label(shell, "hotline-resource-channel", &r.channel),
+            at: minute_utc(r.sent_at),
+        })
+        .collect()
+}
+
+pub(super) async fn contact_page(
     state: &AppState,
     principal: &Principal,
     id: &str,
-    (referral_problem, crisis_problem): (Option<String>, Option<String>),
+    problems: Problems,
 ) -> Result<Response, HtmlError> {
     let Some(id) = an_id(id) else {
         return Err(HtmlError::NotFound);
@@ -741,15 +787,10 @@ async fn contact_page(
     else {
         return Err(HtmlError::NotFound);
     };
+    let documents = crate::library::service::public_titles(&state.db)
+        .await
+        .map_err(internal)?;
     let shell = Shell::current();
-    let mut search = form_urlencoded::Serializer::new(String::new());
-    if let Some(city) = &c.caller_city {
-        search.append_pair("city", city);
-    }
-    if let Some(st) = &c.caller_state {
-        search.append_pair("state", st);
-    }
-    search.append_pair("contact", &id);
     let report = around.case.as_ref().map(|case| {
         let v = ReportValues {
             contact: id.clone(),
@@ -801,16 +842,22 @@ async fn contact_page(
             .iter()
             .map(|r| report_view(&shell, r))
             .collect(),
-        search_href: format!("/directory/search?{}", search.finish()),
+        search_href: search_href(&c, &id),
         report,
         crisis_action: format!("/hotline/contacts/{id}/crisis"),
         crisis_steps: crisis_views(&shell, &around.crisis),
-        crisis_problem,
+        crisis_problem: problems.crisis,
+        documents,
+        sent: resource_views(&shell, &around.resources),
+        resource_problem: problems.resource,
         c,
         shell,
-        referral_problem,
+        referral_problem: problems.referral,
     };
-    let status = if page.referral_problem.is_some() || page.crisis_problem.is_some() {
+    let status = if page.referral_problem.is_some()
+        || page.crisis_problem.is_some()
+        || page.resource_problem.is_some()
+    {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -824,7 +871,7 @@ pub async fn contact(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, HtmlError> {
-    contact_page(&state, &principal, &id, (None, None)).await
+    contact_page(&state, &principal, &id, Problems::default()).await
 }
 
 // ---------------------------------------------------------------------------------
@@ -887,7 +934,11 @@ pub async fn refer(
     {
         Ok(referral) => referral,
         Err(field) => {
-            return contact_page(&state, &principal, &id, (Some(refused(field)), None)).await;
+            let problems = Problems {
+                referral: Some(refused(field)),
+                ..Problems::default()
+            };
+            return contact_page(&state, &principal, &id, problems).await;
         }
     };
     match referrals::refer(&state.db, &state.crypto, &principal, &id, &referral)
@@ -900,7 +951,11 @@ pub async fn refer(
         }
         Err(ReferralRefusal::NoSuchContact) => Err(HtmlError::NotFound),
         Err(ReferralRefusal::NoSuchService) => {
-            contact_page(&state, &principal, &id, (Some(refused("service_id")), None)).await
+            let problems = Problems {
+                referral: Some(refused("service_id")),
+                ..Problems::default()
+            };
+            contact_page(&state, &principal, &id, problems).await
         }
     }
 }
@@ -998,7 +1053,11 @@ pub async fn crisis(
             let problem = shell
                 .tr
                 .t1("hotline-crisis-refused", "steps", &names.join(", "));
-            return contact_page(&state, &principal, &id, (None, Some(problem))).await;
+            let problems = Problems {
+                crisis: Some(problem),
+                ..Problems::default()
+            };
+            return contact_page(&state, &principal, &id, problems).await;
         }
     };
     super::cases::record_crisis(&state.db, &state.crypto, &principal, &id, &checklist)
@@ -1395,7 +1454,11 @@ pub async fn referral_outcome(
             "field",
             &shell.tr.t("hotline-referral-outcome"),
         );
-        return contact_page(&state, &principal, &contact, (Some(message), None)).await;
+        let problems = Problems {
+            referral: Some(message),
+            ..Problems::default()
+        };
+        return contact_page(&state, &principal, &contact, problems).await;
     };
     if !referrals::record_outcome(&state.db, &principal, &id, outcome)
         .await

@@ -103,6 +103,28 @@ pub async fn referrals_of_contact(
     .await
 }
 
+/// A library document sent to a contact's caller, as its page lists it.
+#[derive(Clone, Debug, FromRow)]
+pub struct SentResourceRow {
+    pub title: String,
+    pub channel: String,
+    pub sent_at: i64,
+}
+
+pub async fn resources_of_contact(
+    pool: &AnyPool,
+    contact_id: &str,
+) -> Result<Vec<SentResourceRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.title, r.channel, r.sent_at FROM hotline_resources_sent r \
+         JOIN library_documents d ON d.id = r.document_id \
+         WHERE r.contact_id = $1 ORDER BY r.sent_at, r.id",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// A report as listed on its case's page (the sealed document is not opened).
 #[derive(Clone, Debug, FromRow)]
 pub struct ReportListRow {

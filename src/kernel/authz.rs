@@ -678,6 +678,11 @@ pub const ROUTES: &[RouteRule] = &[
         Policy::Requires(Action::TakeHotlineContacts),
     ),
     rule(
+        "POST",
+        "/hotline/contacts/{id}/resources",
+        Policy::Requires(Action::TakeHotlineContacts),
+    ),
+    rule(
         "GET",
         "/hotline/cases/{id}/screening",
         Policy::Requires(Action::TakeHotlineContacts),

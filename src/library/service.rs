@@ -212,6 +212,11 @@ pub async fn describe(
 }
 
 /// One document and its versions, newest first, if `principal` may see it.
+/// Public documents (id, title) an advocate may send to a caller.
+pub async fn public_titles(db: &Db) -> Result<Vec<(String, String)>, LibraryError> {
+    Ok(store::public_titles(db.reader()).await?)
+}
+
 pub async fn document(
     db: &Db,
     principal: Option<&Principal>,

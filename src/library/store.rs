@@ -205,6 +205,17 @@ pub async fn documents(pool: &AnyPool) -> Result<Vec<DocumentRow>, sqlx::Error> 
     .await
 }
 
+/// Public documents by title (id, title), for an advocate choosing one to send; the
+/// first 500, which a library of leaflets does not reach.
+pub async fn public_titles(pool: &AnyPool) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, title FROM library_documents WHERE visibility = 'public' \
+         ORDER BY title, id LIMIT 500",
+    )
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn versions(pool: &AnyPool, id: &str) -> Result<Vec<VersionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT v.number, v.kind, v.file_name, v.sha256, v.url, f.size_bytes, v.note, v.extraction, \

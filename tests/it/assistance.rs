@@ -211,21 +211,10 @@ async fn contact_with(app: &TestApp, who: &Session, phone: Option<&str>, safe: b
 
 async fn a_public_document_is_emailed_sealed_to_the_address_the_caller_gave(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let shelf = tempfile::tempdir().unwrap();
-    std::fs::write(shelf.path().join("rights.txt"), "Sus derechos.").unwrap();
-    std::fs::write(
-        shelf.path().join("metadata.csv"),
-        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
-         rights.txt,Sus derechos en el trabajo,Derechos,victims-and-survivors,labor-trafficking,es,OTIP,public\n",
-    )
-    .unwrap();
-    atip::library::service::import_dir(&app.db, shelf.path())
+    let document = app
+        .library_documents(&[("Sus derechos en el trabajo", "es", "public")])
         .await
-        .unwrap();
-    let document: String = sqlx::query_scalar("SELECT id FROM library_documents")
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+        .remove(0);
     let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
     // A Spanish-speaking caller who said calling back is not safe, but gave an address.
     let (status, recorded) = send(
@@ -342,31 +331,13 @@ async fn a_public_document_is_texted_only_to_a_caller_who_agreed(backend: Backen
         config.public_base_url = Some(BASE.to_owned());
     })
     .await;
-    let shelf = tempfile::tempdir().unwrap();
-    std::fs::write(shelf.path().join("rights.txt"), "Your rights at work.").unwrap();
-    std::fs::write(shelf.path().join("protocol.txt"), "Internal protocol.").unwrap();
-    std::fs::write(
-        shelf.path().join("metadata.csv"),
-        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
-         rights.txt,Know your rights,Rights at work,victims-and-survivors,labor-trafficking,en,OTIP,public\n\
-         protocol.txt,Night protocol,For staff,service-providers,labor-trafficking,en,OTIP,internal\n",
-    )
-    .unwrap();
-    atip::library::service::import_dir(&app.db, shelf.path())
-        .await
-        .unwrap();
-    let id_of = |title: &'static str| {
-        let db = app.db.clone();
-        async move {
-            sqlx::query_scalar::<_, String>("SELECT id FROM library_documents WHERE title = $1")
-                .bind(title)
-                .fetch_one(db.reader())
-                .await
-                .unwrap()
-        }
-    };
-    let public = id_of("Know your rights").await;
-    let internal = id_of("Night protocol").await;
+    let ids = app
+        .library_documents(&[
+            ("Know your rights", "en", "public"),
+            ("Night protocol", "en", "internal"),
+        ])
+        .await;
+    let (public, internal) = (ids[0].clone(), ids[1].clone());
     let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
     let contact = contact_with(&app, &advocate, Some("(559) 555-0177"), true).await;
     let path = format!("/api/v1/hotline/contacts/{contact}/resources");

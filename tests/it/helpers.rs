@@ -338,6 +338,37 @@ impl TestApp {
     }
 
     /// Adds a national grantee organization named `name` and returns its id.
+    /// Imports library documents given as (title, language, visibility), each a
+    /// one-line text file; their ids, in the same order.
+    pub async fn library_documents(&self, documents: &[(&str, &str, &str)]) -> Vec<String> {
+        use std::fmt::Write as _;
+        let folder = tempfile::tempdir().unwrap();
+        let mut metadata =
+            "file,title,summary,audiences,topics,languages,publisher,visibility\n".to_owned();
+        for (n, (title, language, visibility)) in documents.iter().enumerate() {
+            std::fs::write(folder.path().join(format!("{n}.txt")), title).unwrap();
+            let _ = writeln!(
+                metadata,
+                "{n}.txt,{title},About {title},victims-and-survivors,labor-trafficking,{language},OTIP,{visibility}"
+            );
+        }
+        std::fs::write(folder.path().join("metadata.csv"), metadata).unwrap();
+        atip::library::service::import_dir(&self.db, folder.path())
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for (title, _, _) in documents {
+            ids.push(
+                sqlx::query_scalar("SELECT id FROM library_documents WHERE title = $1")
+                    .bind(title)
+                    .fetch_one(self.db.reader())
+                    .await
+                    .unwrap(),
+            );
+        }
+        ids
+    }
+
     pub async fn organization(&self, name: &str) -> OrgId {
         let id = OrgId::new();
         atip::orgs::service::create_many(

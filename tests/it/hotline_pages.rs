@@ -15,6 +15,7 @@ on_both_databases! {
     a_report_without_consent_waits_for_a_reason;
     a_referral_from_the_search_is_stored;
     the_report_form_suggests_agencies_listed_near_the_caller;
+    a_document_is_sent_from_the_contact_page_only_as_the_caller_agreed;
 }
 
 fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
@@ -684,4 +685,88 @@ async fn the_report_form_suggests_agencies_listed_near_the_caller(backend: Backe
         between(&page, "id=\"report-form\"", "</form>")
     );
     assert!(page.contains("list=\"agency-choices\""));
+}
+
+async fn a_document_is_sent_from_the_contact_page_only_as_the_caller_agreed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let document = app
+        .library_documents(&[
+            ("Know your rights", "en", "public"),
+            ("Night protocol", "en", "internal"),
+        ])
+        .await
+        .remove(0);
+    let advocate = app.signed_in(Role::HotlineAdvocate, None).await;
+    let (contact, _) = take_contact(&app, &advocate).await;
+    let page = format!("/hotline/contacts/{contact}");
+    let html = app.get_as(&advocate, &page).await.text().await.unwrap();
+    let form = between(&html, "id=\"resource-form\"", "</form>");
+    assert!(form.contains("Know your rights"), "{form}");
+    assert!(
+        !form.contains("Night protocol"),
+        "internal documents are not offered"
+    );
+
+    let action = format!("{page}/resources");
+    let sent = || count(&app, "SELECT COUNT(*) FROM hotline_resources_sent");
+    // Without the caller's agreement, or with an address that is not one: refused beside
+    // the form, nothing sent.
+    for (fields, said) in [
+        (
+            vec![
+                ("document_id", document.as_str()),
+                ("channel", "email"),
+                ("email", "ana@example.org"),
+            ],
+            "only when the caller agrees",
+        ),
+        (
+            vec![
+                ("document_id", document.as_str()),
+                ("channel", "email"),
+                ("email", "ana at example"),
+                ("caller_agreed", "on"),
+            ],
+            "email address is not usable",
+        ),
+        // No text line is configured here.
+        (
+            vec![
+                ("document_id", document.as_str()),
+                ("channel", "sms"),
+                ("caller_agreed", "on"),
+            ],
+            "text provider did not take",
+        ),
+    ] {
+        let response = post_form(&app, &advocate, &action, &fields).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let html = response.text().await.unwrap();
+        assert!(html.contains(said), "{said} not on the page");
+        assert_eq!(sent().await, 0);
+    }
+    let response = post_form(
+        &app,
+        &advocate,
+        &action,
+        &[
+            ("document_id", document.as_str()),
+            ("channel", "email"),
+            ("email", "ana@example.org"),
+            ("caller_agreed", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"].to_str().unwrap(),
+        format!("{page}#resources")
+    );
+    assert_eq!(sent().await, 1);
+    let html = app.get_as(&advocate, &page).await.text().await.unwrap();
+    let listed = between(&html, "id=\"resources\"", "id=\"resource-form\"");
+    assert!(
+        listed.contains("Know your rights") && listed.contains("By email"),
+        "{listed}"
+    );
 }

@@ -209,21 +209,10 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     .unwrap();
 
     // The person asks for a library document by email.
-    let shelf = tempfile::tempdir().unwrap();
-    std::fs::write(shelf.path().join("rights.txt"), "Your rights.").unwrap();
-    std::fs::write(
-        shelf.path().join("metadata.csv"),
-        "file,title,summary,audiences,topics,languages,publisher,visibility\n\
-         rights.txt,Know your rights,Rights,victims-and-survivors,labor-trafficking,en,OTIP,public\n",
-    )
-    .unwrap();
-    atip::library::service::import_dir(&app.db, shelf.path())
+    let document = app
+        .library_documents(&[("Know your rights", "en", "public")])
         .await
-        .unwrap();
-    let document: String = sqlx::query_scalar("SELECT id FROM library_documents")
-        .fetch_one(app.db.reader())
-        .await
-        .unwrap();
+        .remove(0);
     atip::hotline::resources::email(
         &app.db,
         &app.crypto,
