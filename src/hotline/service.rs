@@ -136,16 +136,10 @@ pub async fn record(
     let saved = db
         .transaction(|tx| {
             let (row, new_case, advocate) = (&row, &new_case, advocate);
+            // The keys decide, without a lookup first (SQLite's one writer is held
+            // for every statement): a key used before fails the unique key, answered
+            // below; a case that does not exist fails the foreign key.
             async move {
-                if let Some(earlier) =
-                    store::contact_by_key(tx, &row.advocate_id, &row.idempotency_key).await?
-                {
-                    return if earlier.request_hash == row.request_hash {
-                        Ok((earlier.id, earlier.case_id, true))
-                    } else {
-                        Err(HotlineError::KeyReused)
-                    };
-                }
                 let mut opened = None;
                 if let (Some(case_id), Some(kind)) = (&row.case_id, new_case) {
                     store::insert_case(tx, case_id, kind, &row.advocate_id, row.created_at).await?;
@@ -154,12 +148,14 @@ pub async fn record(
                         object_id: Some(case_id.clone()),
                         ..Event::by(advocate, "hotline.case.open")
                     });
-                } else if let Some(case_id) = &row.case_id
-                    && !store::case_exists(tx, case_id).await?
-                {
-                    return Err(HotlineError::NoSuchCase);
                 }
-                store::insert_contact(tx, row).await?;
+                store::insert_contact(tx, row).await.map_err(|e| {
+                    if is_foreign_key_violation(&e) {
+                        HotlineError::NoSuchCase
+                    } else {
+                        e.into()
+                    }
+                })?;
                 let created = Event {
                     object_type: Some("hotline_contact"),
                     object_id: Some(row.id.clone()),
@@ -179,7 +175,7 @@ pub async fn record(
         .await;
     let (id, case_id, replayed) = match saved {
         Ok(saved) => saved,
-        // Two saves with one key at the same moment: the other one won; answer with it.
+        // Saved before with this key (a retry, a double click, or two at once).
         Err(HotlineError::Db(e)) if is_unique_violation(&e) => {
             let mut conn = db.reader().acquire().await?;
             let earlier = store::contact_by_key(&mut conn, &advocate_id, key)
@@ -209,6 +205,11 @@ pub async fn record(
         replayed,
         related_cases,
     })
+}
+
+fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
