@@ -82,8 +82,7 @@ pub async fn send(
                 sent_by: &advocate.id.to_string(),
                 sent_at: now_micros(),
             };
-            store::insert_resource_sent(tx, &sent).await?;
-            audit::append(tx, &sent_event(advocate, &sent), Outcome::Success).await?;
+            record(tx, advocate, &sent).await?;
             Ok::<_, HotlineError>(())
         }
         .scope_boxed()
@@ -148,8 +147,7 @@ pub async fn email(
                     sent_by: &advocate.id.to_string(),
                     sent_at: now_micros(),
                 };
-                store::insert_resource_sent(tx, &sent).await?;
-                audit::append(tx, &sent_event(advocate, &sent), Outcome::Success).await?;
+                record(tx, advocate, &sent).await?;
                 Ok::<_, HotlineError>(job)
             }
             .scope_boxed()
@@ -175,8 +173,14 @@ async fn contact_and_document(
     })
 }
 
-fn sent_event<'a>(advocate: &'a Principal, sent: &store::ResourceSent<'_>) -> Event<'a> {
-    Event {
+/// Stores the sending and audits it, in the caller's transaction.
+async fn record(
+    tx: &mut sqlx::AnyConnection,
+    advocate: &Principal,
+    sent: &store::ResourceSent<'_>,
+) -> Result<(), sqlx::Error> {
+    store::insert_resource_sent(tx, sent).await?;
+    let event = Event {
         object_type: Some("hotline_contact"),
         object_id: Some(sent.contact_id.to_owned()),
         detail: Some(format!(
@@ -184,5 +188,7 @@ fn sent_event<'a>(advocate: &'a Principal, sent: &store::ResourceSent<'_>) -> Ev
             sent.document_id, sent.channel
         )),
         ..Event::by(advocate, "hotline.resource.send")
-    }
+    };
+    audit::append(tx, &event, Outcome::Success).await?;
+    Ok(())
 }

@@ -149,13 +149,12 @@ pub async fn record(
                         ..Event::by(advocate, "hotline.case.open")
                     });
                 }
-                store::insert_contact(tx, row).await.map_err(|e| {
-                    if is_foreign_key_violation(&e) {
-                        HotlineError::NoSuchCase
-                    } else {
-                        e.into()
-                    }
-                })?;
+                store::insert_contact(tx, row)
+                    .await
+                    .map_err(|e| match e.as_database_error() {
+                        Some(d) if d.is_foreign_key_violation() => HotlineError::NoSuchCase,
+                        _ => e.into(),
+                    })?;
                 let created = Event {
                     object_type: Some("hotline_contact"),
                     object_id: Some(row.id.clone()),
@@ -207,14 +206,9 @@ pub async fn record(
     })
 }
 
-fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
-}
-
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
-        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+        .is_some_and(sqlx::error::DatabaseError::is_unique_violation)
 }
 
 /// A contact as hotline staff read it.

@@ -252,17 +252,7 @@ async fn a_public_document_is_emailed_sealed_to_the_address_the_caller_gave(back
     assert_eq!(status, StatusCode::CREATED, "{job}");
 
     // The worker sends it to the outbox folder (no SMTP here), sealed.
-    let outbox = app.fresh.dir.path().join("outbox");
-    let mut files = Vec::new();
-    for _ in 0..100 {
-        if let Ok(entries) = std::fs::read_dir(&outbox) {
-            files = entries.map(|e| e.unwrap().path()).collect();
-            if !files.is_empty() {
-                break;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let files = app.outbox(1).await;
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].to_string_lossy().ends_with(".eml.sealed"));
     let raw = std::fs::read_to_string(&files[0]).unwrap();

@@ -1800,17 +1800,7 @@ async fn listings_coming_due_get_one_reminder(backend: Backend) {
             .unwrap()
     );
     // The worker runs the sweep, then sends the message (to the outbox folder here).
-    let outbox = app.fresh.dir.path().join("outbox");
-    let mut mail = Vec::new();
-    for _ in 0..100 {
-        if let Ok(entries) = std::fs::read_dir(&outbox) {
-            mail = entries.map(|e| e.unwrap().path()).collect();
-            if mail.len() >= 2 {
-                break;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let mail = app.outbox(2).await;
     // The shelter and the HSDS example organization have an address; the legal aid
     // office has none, so it gets nothing.
     assert_eq!(mail.len(), 2, "{mail:?}");

@@ -338,6 +338,23 @@ impl TestApp {
     }
 
     /// Adds a national grantee organization named `name` and returns its id.
+    /// The files in the outbox folder (mail without SMTP), once there are at least
+    /// `at_least` of them or ten seconds have passed: the job worker writes them.
+    pub async fn outbox(&self, at_least: usize) -> Vec<std::path::PathBuf> {
+        let folder = self.fresh.dir.path().join("outbox");
+        let mut files = Vec::new();
+        for _ in 0..100 {
+            if let Ok(entries) = std::fs::read_dir(&folder) {
+                files = entries.map(|e| e.unwrap().path()).collect();
+                if files.len() >= at_least {
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        files
+    }
+
     /// Imports library documents given as (title, language, visibility), each a
     /// one-line text file; their ids, in the same order.
     pub async fn library_documents(&self, documents: &[(&str, &str, &str)]) -> Vec<String> {

@@ -225,16 +225,9 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
     .unwrap()
     .unwrap();
     // The worker writes it to the outbox folder (no SMTP here); wait for it.
-    let outbox = app.fresh.dir.path().join("outbox");
-    for _ in 0..100 {
-        if std::fs::read_dir(&outbox).is_ok_and(|mut files| files.next().is_some()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     let mut mail = Vec::new();
-    for entry in std::fs::read_dir(&outbox).unwrap() {
-        std::fs::File::open(entry.unwrap().path())
+    for file in app.outbox(1).await {
+        std::fs::File::open(file)
             .unwrap()
             .read_to_end(&mut mail)
             .unwrap();
