@@ -63,12 +63,12 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// `INSERT … VALUES (…), (…)` of up to [`ROWS_PER_STATEMENT`] rows at a time: one
 /// statement per row would make seeding a million contacts take most of an hour.
-async fn insert_many<R>(
+async fn insert_many<'r, R>(
     conn: &mut AnyConnection,
     head: &str,
     width: usize,
-    rows: &[R],
-    bind: impl for<'q> Fn(AnyQuery<'q>, &R) -> AnyQuery<'q>,
+    rows: &'r [R],
+    bind: impl Fn(AnyQuery<'r>, &'r R) -> AnyQuery<'r>,
 ) -> Result<(), sqlx::Error> {
     for batch in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::with_capacity(head.len() + batch.len() * width * 6);
@@ -427,33 +427,13 @@ async fn seed_contacts(
         async |rows: Vec<ContactRow>| {
             contact_sample.extend(rows.iter().step_by(10).map(|r| r.id.clone()));
             let mut tx = db.writer().begin().await?;
-            insert_many(&mut tx, &head, 25, &rows, |q, r| {
-                q.bind(r.id.clone())
-                    .bind(r.advocate_id.clone())
-                    .bind(r.idempotency_key.clone())
-                    .bind(r.request_hash.clone())
-                    .bind(r.case_id.clone())
-                    .bind(r.channel.clone())
-                    .bind(r.direction.clone())
-                    .bind(r.started_at)
-                    .bind(r.ended_at)
-                    .bind(r.language.clone())
-                    .bind(r.interpreter)
-                    .bind(r.caller_type.clone())
-                    .bind(r.caller_city.clone())
-                    .bind(r.caller_state.clone())
-                    .bind(r.heard_from.clone())
-                    .bind(r.reasons.clone())
-                    .bind(r.narrative.clone())
-                    .bind(r.notes.clone())
-                    .bind(r.caller_phone.clone())
-                    .bind(r.caller_phone_index.clone())
-                    .bind(r.safe_to_call)
-                    .bind(r.voicemail_ok)
-                    .bind(r.code_word.clone())
-                    .bind(r.outcome.clone())
-                    .bind(r.created_at)
-            })
+            insert_many(
+                &mut tx,
+                &head,
+                25,
+                &rows,
+                crate::hotline::store::bind_contact,
+            )
             .await?;
             tx.commit().await?;
             Ok(())

@@ -171,38 +171,45 @@ pub async fn crisis_steps(
 
 pub async fn insert_contact(conn: &mut AnyConnection, row: &ContactRow) -> Result<(), sqlx::Error> {
     let marks: Vec<String> = (1..=25).map(|i| format!("${i}")).collect();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    let insert = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO hotline_contacts ({CONTACT_COLUMNS}) VALUES ({})",
         marks.join(", ")
-    )))
-    .bind(&row.id)
-    .bind(&row.advocate_id)
-    .bind(&row.idempotency_key)
-    .bind(&row.request_hash)
-    .bind(&row.case_id)
-    .bind(&row.channel)
-    .bind(&row.direction)
-    .bind(row.started_at)
-    .bind(row.ended_at)
-    .bind(&row.language)
-    .bind(row.interpreter)
-    .bind(&row.caller_type)
-    .bind(&row.caller_city)
-    .bind(&row.caller_state)
-    .bind(&row.heard_from)
-    .bind(&row.reasons)
-    .bind(&row.narrative)
-    .bind(&row.notes)
-    .bind(&row.caller_phone)
-    .bind(&row.caller_phone_index)
-    .bind(row.safe_to_call)
-    .bind(row.voicemail_ok)
-    .bind(&row.code_word)
-    .bind(&row.outcome)
-    .bind(row.created_at)
-    .execute(conn)
-    .await?;
+    )));
+    bind_contact(insert, row).execute(conn).await?;
     Ok(())
+}
+
+/// Binds a contact's 25 values in the order of [`CONTACT_COLUMNS`].
+pub(crate) fn bind_contact<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    row: &'q ContactRow,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(&row.id)
+        .bind(&row.advocate_id)
+        .bind(&row.idempotency_key)
+        .bind(&row.request_hash)
+        .bind(&row.case_id)
+        .bind(&row.channel)
+        .bind(&row.direction)
+        .bind(row.started_at)
+        .bind(row.ended_at)
+        .bind(&row.language)
+        .bind(row.interpreter)
+        .bind(&row.caller_type)
+        .bind(&row.caller_city)
+        .bind(&row.caller_state)
+        .bind(&row.heard_from)
+        .bind(&row.reasons)
+        .bind(&row.narrative)
+        .bind(&row.notes)
+        .bind(&row.caller_phone)
+        .bind(&row.caller_phone_index)
+        .bind(row.safe_to_call)
+        .bind(row.voicemail_ok)
+        .bind(&row.code_word)
+        .bind(&row.outcome)
+        .bind(row.created_at)
 }
 
 pub async fn case_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
