@@ -491,7 +491,7 @@ async fn import_hsds(
     skip_invalid: bool,
 ) -> Result<(), Failure> {
     use crate::directory::model::Severity;
-    let (db, crypto) = open_with_keys(common).await?;
+    let (db, crypto) = open_for_bulk(common).await?;
     // Drawn only on a terminal; a pipe or a log file gets the report alone.
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -583,6 +583,17 @@ async fn open_with_keys(
     let config = load(Config::default(), args, None)?;
     init_logging(&config);
     let db = crate::app::open_database(&config).await?;
+    let crypto = crate::app::open_keys(&config, db.clone())?;
+    Ok((db, crypto))
+}
+
+/// As [`open_with_keys`], for a bulk write (see [`crate::kernel::db::Db::connect_for_bulk`]).
+async fn open_for_bulk(
+    args: &CommonArgs,
+) -> Result<(crate::kernel::db::Db, crate::kernel::crypto::Crypto), Failure> {
+    let config = load(Config::default(), args, None)?;
+    init_logging(&config);
+    let db = crate::app::open_database_for_bulk(&config).await?;
     let crypto = crate::app::open_keys(&config, db.clone())?;
     Ok((db, crypto))
 }

@@ -253,11 +253,24 @@ async fn schedule_reminders(db: Db, stop: CancellationToken) {
 /// Opens the configured database (creating the data folder for the default SQLite
 /// file) and migrates it.
 pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    open(config, false).await
+}
+
+/// The database for a command that writes much alone (see [`Db::connect_for_bulk`]).
+pub async fn open_database_for_bulk(config: &Config) -> Result<Db, StartError> {
+    open(config, true).await
+}
+
+async fn open(config: &Config, bulk: bool) -> Result<Db, StartError> {
     let url = config.database();
     if url.backend() == Backend::Sqlite && config.database_url.is_none() {
         ensure_writable(&config.data_dir)?;
     }
-    let db = Db::connect(&url).await?;
+    let db = if bulk {
+        Db::connect_for_bulk(&url).await?
+    } else {
+        Db::connect(&url).await?
+    };
     db.migrate().await?;
     crate::directory::taxonomy::install(&db)
         .await

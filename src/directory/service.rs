@@ -13,7 +13,7 @@ use super::search;
 use super::store;
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
-use crate::kernel::db::{Db, Retryable};
+use crate::kernel::db::{Backend, Db, Retryable};
 use crate::kernel::outbox::{self, ChangeOp};
 use crate::kernel::time::now_micros;
 
@@ -108,6 +108,7 @@ pub async fn import(
         seconds = started.elapsed().as_secs_f64(),
         "import: confidential fields sealed"
     );
+    let data = std::sync::Arc::new(data);
     write(db, &data, &people, progress, started).await?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "import: written");
     report.written = tables::all()
@@ -116,6 +117,9 @@ pub async fn import(
         .chain(std::iter::once(("individual", people.len())))
         .filter(|(_, n)| *n > 0)
         .collect();
+    // Freeing the millions of cells of a large package took a second after the
+    // commit; the answer need not wait for it (a command ends without waiting).
+    std::thread::spawn(move || drop(data));
     Ok(report)
 }
 
@@ -278,74 +282,124 @@ const BULK_ROWS: usize = 10_000;
 
 async fn write(
     db: &Db,
-    data: &Dataset,
+    data: &std::sync::Arc<Dataset>,
     people: &super::individuals::service::Prepared,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
     started: std::time::Instant,
 ) -> Result<(), DirectoryError> {
     let total = data.total() as u64;
     let now = now_micros();
-    db.transaction(|tx| {
-        async move {
-            let mut done = 0u64;
-            store::page_cache(tx, store::BULK_CACHE_KIB).await?;
-            progress(0, total);
-            for table in tables::all() {
-                let mut rows: Vec<(&str, &Cells)> = data.rows(&table.name).collect();
-                // In id order each insert into the id index lands beside the last.
-                rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                let rows: Vec<&Cells> = rows.into_iter().map(|(_, c)| c).collect();
-                let aside = if rows.len() >= BULK_ROWS {
-                    Some(store::set_indexes_aside(tx, table).await?)
-                } else {
-                    None
+    let bulk_journal = db.bulk_journal().await?;
+    let written = db
+        .transaction(|tx| {
+            async move {
+                let mut done = 0u64;
+                store::page_cache(tx, store::BULK_CACHE_KIB).await?;
+                progress(0, total);
+                let (bound_tx, mut bound) = tokio::sync::mpsc::channel(4);
+                let binder = tokio::task::spawn_blocking({
+                    let (data, backend) = (std::sync::Arc::clone(data), Backend::of(tx));
+                    move || bind_all(&data, backend, &bound_tx)
+                });
+                for table in tables::all() {
+                    let count = data.count(&table.name);
+                    let aside = if count >= BULK_ROWS {
+                        Some(store::set_indexes_aside(tx, table).await?)
+                    } else {
+                        None
+                    };
+                    let mut written = 0;
+                    while written < count {
+                        let Some(upsert) = bound.recv().await else {
+                            // The binder stopped early: only a panic does.
+                            binder.await?;
+                            return Err(std::io::Error::other("binding stopped early").into());
+                        };
+                        let upsert = upsert?;
+                        let rows = upsert.rows;
+                        store::run_upsert(tx, upsert).await?;
+                        written += rows;
+                        done += rows as u64;
+                        progress(done, total);
+                    }
+                    if let Some(aside) = aside {
+                        store::restore_indexes(tx, aside).await?;
+                    }
+                    tracing::debug!(table = table.name.as_str(), "import: table written");
+                }
+                store::page_cache(tx, store::DEFAULT_CACHE_KIB).await?;
+                tracing::debug!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "import: HSDS rows written"
+                );
+                let mut organizations: Vec<&str> =
+                    data.rows("organization").map(|(id, _)| id).collect();
+                // In id order, as the rows: each new listing lands beside the last.
+                organizations.sort_unstable();
+                store::list_new_organizations(tx, &organizations, now).await?;
+                tracing::debug!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "import: listings"
+                );
+                super::individuals::service::store_prepared(tx, people).await?;
+                for name in TRACKED {
+                    let ids: Vec<&str> = data.rows(name).map(|(id, _)| id).collect();
+                    outbox::append_many(tx, &format!("hsds.{name}"), &ids, ChangeOp::Update)
+                        .await?;
+                }
+                tracing::debug!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "import: change log"
+                );
+                let counts: Vec<String> = TRACKED
+                    .iter()
+                    .map(|t| format!("{t}={}", data.count(t)))
+                    .collect();
+                let event = Event {
+                    action: "directory.import",
+                    object_type: Some("directory"),
+                    detail: Some(counts.join(" ")),
+                    ..Event::default()
                 };
-                for chunk in rows.chunks(5_000) {
-                    store::upsert(tx, table, chunk).await?;
-                    done += chunk.len() as u64;
-                    progress(done, total);
-                }
-                if let Some(aside) = aside {
-                    store::restore_indexes(tx, aside).await?;
-                }
-                tracing::debug!(table = table.name.as_str(), "import: table written");
+                audit::append(tx, &event, Outcome::Success).await?;
+                Ok::<_, DirectoryError>(())
             }
-            store::page_cache(tx, store::DEFAULT_CACHE_KIB).await?;
-            tracing::debug!(
-                seconds = started.elapsed().as_secs_f64(),
-                "import: HSDS rows written"
-            );
-            let organizations: Vec<&str> = data.rows("organization").map(|(id, _)| id).collect();
-            store::list_new_organizations(tx, &organizations, now).await?;
-            tracing::debug!(
-                seconds = started.elapsed().as_secs_f64(),
-                "import: listings"
-            );
-            super::individuals::service::store_prepared(tx, people).await?;
-            for name in TRACKED {
-                let ids: Vec<&str> = data.rows(name).map(|(id, _)| id).collect();
-                outbox::append_many(tx, &format!("hsds.{name}"), &ids, ChangeOp::Update).await?;
+            .scope_boxed()
+        })
+        .await;
+    if bulk_journal && let Err(e) = db.wal_again().await {
+        // The import is in; the server sets WAL again when it opens the file.
+        tracing::warn!(error = %e, "import: could not return to WAL");
+    }
+    written
+}
+
+/// Binds the upserts of every table, in the order [`write`] runs them, on a thread of
+/// its own: bound in turn with SQLite running them, binding was half the writing on
+/// one core while the other stood idle.
+fn bind_all(
+    data: &Dataset,
+    backend: Backend,
+    out: &tokio::sync::mpsc::Sender<Result<store::Upsert, sqlx::Error>>,
+) {
+    for table in tables::all() {
+        let mut rows: Vec<&Cells> = data.rows(&table.name).map(|(_, c)| c).collect();
+        // In id order each insert into the id index lands beside the last.
+        rows.sort_unstable_by(|a, b| id_of(a).cmp(id_of(b)));
+        for upsert in store::upserts(table, backend, &rows) {
+            if out.blocking_send(upsert).is_err() {
+                return; // the transaction stopped
             }
-            tracing::debug!(
-                seconds = started.elapsed().as_secs_f64(),
-                "import: change log"
-            );
-            let counts: Vec<String> = TRACKED
-                .iter()
-                .map(|t| format!("{t}={}", data.count(t)))
-                .collect();
-            let event = Event {
-                action: "directory.import",
-                object_type: Some("directory"),
-                detail: Some(counts.join(" ")),
-                ..Event::default()
-            };
-            audit::append(tx, &event, Outcome::Success).await?;
-            Ok::<_, DirectoryError>(())
         }
-        .scope_boxed()
-    })
-    .await
+    }
+}
+
+fn id_of(cells: &Cells) -> &str {
+    cells
+        .first()
+        .and_then(Option::as_ref)
+        .and_then(Cell::as_text)
+        .unwrap_or_default()
 }
 
 /// Writes the whole directory as HSDS files into `dir` (see [`tabular::write`]).

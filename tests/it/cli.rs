@@ -620,6 +620,11 @@ fn import_and_export_hsds_from_the_command_line() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("imported 2 organization"), "{stdout}");
+    // The import wrote alone with the rollback journal and left the file in WAL
+    // (bytes 18 and 19 of a SQLite file's header are 2 in WAL, 1 otherwise).
+    assert!(!Path::new(data).join("atip.db-journal").exists());
+    let header = std::fs::read(Path::new(data).join("atip.db")).unwrap();
+    assert_eq!(header[18..20], [2, 2], "the file is in WAL mode");
 
     let exported = dir.path().join("out");
     let out = atip()

@@ -379,3 +379,49 @@ fn serialization_failures_and_deadlocks_are_retryable() {
     // Codes PostgreSQL and CockroachDB use; other database errors are not retried.
     assert!(!atip::kernel::db::is_retryable(&sqlx::Error::RowNotFound));
 }
+
+/// A bulk write alone on a SQLite file uses the rollback journal (pages written once)
+/// and leaves the file in WAL; with anything else open on the file it keeps WAL, and
+/// a bulk write that fails is rolled back either way.
+#[tokio::test]
+async fn a_bulk_write_alone_on_sqlite_skips_the_wal_and_returns_to_it() {
+    use atip::kernel::db::DatabaseUrl;
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::sqlite_file(&dir.path().join("atip.db"));
+    let journal = |db: &Db| {
+        let pool = db.reader().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let alone = Db::connect_for_bulk(&url).await.unwrap();
+    alone.migrate().await.unwrap();
+    assert_eq!(journal(&alone).await, "wal");
+    assert!(alone.bulk_journal().await.unwrap(), "alone: switched");
+    assert_eq!(journal(&alone).await, "delete");
+    let failed: Result<(), sqlx::Error> = alone
+        .transaction(|tx| {
+            async move {
+                orgs::insert_in(tx, &[(OrgId::new(), org("Half", OrgKind::Coalition, None))])
+                    .await
+                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                Err(sqlx::Error::Protocol("stop".into()))
+            }
+            .scope_boxed()
+        })
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(orgs::count(&alone).await.unwrap(), 0, "rolled back");
+    alone.wal_again().await.unwrap();
+    assert_eq!(journal(&alone).await, "wal");
+
+    // A server (or anyone) with the file open: the bulk write keeps WAL.
+    let server = Db::connect(&url).await.unwrap();
+    assert!(!alone.bulk_journal().await.unwrap(), "not alone: kept WAL");
+    assert_eq!(journal(&server).await, "wal");
+    server.close().await;
+    alone.close().await;
+}

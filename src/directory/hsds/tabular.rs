@@ -143,6 +143,8 @@ fn read_tabular(dir: &Path, data: &mut Dataset, problems: &mut Vec<Problem>) -> 
             })
             .collect()
     });
+    // Its tables of millions of entries are not needed while the parts are put together.
+    drop(interner);
     let mut parts = Vec::new();
     for worker in read {
         parts.extend(worker?);
@@ -165,6 +167,11 @@ fn read_csv(
     interner: &Interner,
 ) -> io::Result<()> {
     let label: Arc<str> = Arc::from(name);
+    // The ids of a table that no other links to (attributes, schedules, languages…)
+    // appear once: sharing them only fills the interner.
+    let id_is_linked = tables::all()
+        .iter()
+        .any(|t| t.references.iter().any(|r| r.table == table.name));
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(io::BufReader::new(fs::File::open(file)?));
@@ -255,7 +262,7 @@ fn read_csv(
         if cells[0].is_none() {
             problems.push(Problem::error(name, Some(row), "id", "is required"));
         } else if !bad {
-            interner.share(&mut cells);
+            interner.share(&mut cells, id_is_linked);
             data.merge(table, cells, (&label, row));
         }
     }

@@ -145,34 +145,39 @@ fn parse_text(field: &Field, raw: &str) -> Result<Cell, Refusal> {
             allowed.join(", ")
         )));
     }
-    let text = match (field.kind, field.format) {
+    let text: Arc<str> = match (field.kind, field.format) {
         (_, Format::Uuid) => uuid::Uuid::try_parse(raw)
-            .map(|u| u.hyphenated().to_string())
+            .map(|u| {
+                Arc::from(
+                    &*u.hyphenated()
+                        .encode_lower(&mut uuid::Uuid::encode_buffer()),
+                )
+            })
             .map_err(|_| Refusal(format!("{} is not a UUID", shorten(raw))))?,
         (_, Format::Email) => {
             check_email(raw)?;
-            raw.to_owned()
+            raw.into()
         }
         (_, Format::Uri) => {
             check_uri(raw)?;
-            raw.to_owned()
+            raw.into()
         }
         (Kind::Date, _) => {
             raw.parse::<jiff::civil::Date>()
                 .map_err(|_| Refusal(format!("{} is not a date (YYYY-MM-DD)", shorten(raw))))?;
-            raw.to_owned()
+            raw.into()
         }
         (Kind::DateTime, _) => {
             check_datetime(raw)?;
-            raw.to_owned()
+            raw.into()
         }
         (Kind::Time, _) => {
             check_time(raw)?;
-            raw.to_owned()
+            raw.into()
         }
-        _ => raw.to_owned(),
+        _ => raw.into(),
     };
-    Ok(Cell::Text(text.into()))
+    Ok(Cell::Text(text))
 }
 
 fn check_email(raw: &str) -> Result<(), Refusal> {

@@ -69,6 +69,8 @@ pub struct Db {
     backend: Backend,
     read: AnyPool,
     write: AnyPool,
+    /// Opened by [`Db::connect_for_bulk`].
+    bulk: bool,
 }
 
 /// Why the database could not be opened, in words an operator can act on.
@@ -104,54 +106,98 @@ const MAX_TX_ATTEMPTS: u32 = 8;
 
 impl Db {
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, OpenError> {
-        sqlx::any::install_default_drivers();
-        let unreachable = |e: sqlx::Error| OpenError::Unreachable {
-            url: url.clone(),
-            cause: describe(&e),
-        };
         match url.backend() {
             Backend::Sqlite => {
-                let write = sqlite_pool(1)
-                    .connect(url.expose())
-                    .await
-                    .map_err(unreachable)?;
-                // Takes effect only in a new, empty file (before WAL and the first
-                // table). 16 KiB pages made a 500,000-service import's writing an
-                // eighth faster than 4 KiB (fewer, shallower B-tree pages to split).
-                write
-                    .execute("PRAGMA page_size = 16384")
-                    .await
-                    .map_err(unreachable)?;
-                // WAL lets readers go on while the one writer writes; it is a property
-                // of the file, so setting it once on the writer is enough.
-                write
-                    .execute("PRAGMA journal_mode = WAL")
-                    .await
-                    .map_err(unreachable)?;
+                let db = Self::connect_shared(url, 1).await?;
                 let read = sqlite_pool(8)
                     .connect(url.expose())
                     .await
-                    .map_err(unreachable)?;
-                Ok(Self {
-                    backend: Backend::Sqlite,
-                    read,
-                    write,
-                })
+                    .map_err(|e| unreachable(url, &e))?;
+                Ok(Self { read, ..db })
             }
-            Backend::Postgres => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(url.expose())
-                    .await
-                    .map_err(unreachable)?;
-                Ok(Self {
-                    backend: Backend::Postgres,
-                    read: pool.clone(),
-                    write: pool,
-                })
-            }
+            Backend::Postgres => Self::connect_shared(url, 16).await,
         }
+    }
+
+    /// Opens the database for a bulk write by a command that runs alone: on SQLite one
+    /// connection serves reads and writes, so that no reader of this process stands
+    /// in the way of [`Db::bulk_journal`]. PostgreSQL as [`Db::connect`].
+    pub async fn connect_for_bulk(url: &DatabaseUrl) -> Result<Self, OpenError> {
+        match url.backend() {
+            Backend::Sqlite => Ok(Self {
+                bulk: true,
+                ..Self::connect_shared(url, 1).await?
+            }),
+            Backend::Postgres => Self::connect(url).await,
+        }
+    }
+
+    /// One pool for reads and writes (on SQLite, the writer; see [`Db::connect`]).
+    async fn connect_shared(url: &DatabaseUrl, connections: u32) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        let options = match backend {
+            Backend::Sqlite => sqlite_pool(connections),
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(10)),
+        };
+        let pool = options
+            .connect(url.expose())
+            .await
+            .map_err(|e| unreachable(url, &e))?;
+        if backend == Backend::Sqlite {
+            // Takes effect only in a new, empty file (before WAL and the first
+            // table). 16 KiB pages made a 500,000-service import's writing an
+            // eighth faster than 4 KiB (fewer, shallower B-tree pages to split).
+            // WAL lets readers go on while the one writer writes; it is a property
+            // of the file, so setting it once on the writer is enough.
+            pool.execute("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;")
+                .await
+                .map_err(|e| unreachable(url, &e))?;
+        }
+        Ok(Self {
+            backend,
+            read: pool.clone(),
+            write: pool,
+            bulk: false,
+        })
+    }
+
+    /// Before a bulk write on SQLite, on a database opened with
+    /// [`Db::connect_for_bulk`]: the rollback journal instead of WAL, when nothing else
+    /// has the file open. WAL writes every page twice (into the log, then into
+    /// the file at the checkpoint that ends the transaction); the rollback journal
+    /// copies only the pages that held data before, so loading a large directory
+    /// into a new database writes it once. Atomic all the same: a crash leaves a hot
+    /// journal that the next connection rolls back. Answers whether it switched;
+    /// [`Db::wal_again`] switches back. Anything else open on the file (a running
+    /// server) keeps WAL, and the write goes on as usual; a server that starts while
+    /// the bulk write runs waits for it, or gives up after its busy timeout.
+    pub async fn bulk_journal(&self) -> Result<bool, sqlx::Error> {
+        if !self.bulk || self.backend != Backend::Sqlite {
+            return Ok(false);
+        }
+        let mut conn = self.write.acquire().await?;
+        // Someone else on the file is an answer, not a reason to wait.
+        conn.execute("PRAGMA busy_timeout = 0").await?;
+        let mode = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = DELETE")
+            .fetch_one(&mut *conn)
+            .await;
+        conn.execute(SQLITE_PRAGMAS).await?;
+        match mode {
+            Ok(mode) => Ok(mode.eq_ignore_ascii_case("delete")),
+            Err(sqlx::Error::Database(e)) if is_sqlite_busy(e.code().as_deref()) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// WAL again after [`Db::bulk_journal`] (a server also sets it when it opens).
+    pub async fn wal_again(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            self.write.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -220,6 +266,19 @@ impl Db {
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED, with any extended code.
+fn is_sqlite_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+fn unreachable(url: &DatabaseUrl, err: &sqlx::Error) -> OpenError {
+    OpenError::Unreachable {
+        url: url.clone(),
+        cause: describe(err),
     }
 }
 
