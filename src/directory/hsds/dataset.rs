@@ -319,8 +319,7 @@ impl Dataset {
 /// One copy of each short text a package repeats (ids, links, codes: a service's id is
 /// in five tables), shared by the threads reading the files. In shards, each behind
 /// its own lock: one lock for all made the two readers wait on each other for a tenth
-/// of the reading, and an interner per thread kept a text read by both twice (50 MB
-/// more at 500,000 services).
+/// of the reading, and an interner per thread would keep a text read by both twice.
 pub struct Interner {
     shards: Vec<std::sync::Mutex<HashSet<Arc<str>, foldhash::fast::RandomState>>>,
     pick: foldhash::fast::RandomState,
