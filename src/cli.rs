@@ -577,23 +577,21 @@ async fn open(args: &CommonArgs) -> Result<crate::kernel::db::Db, Failure> {
     Ok(crate::app::open_database(&config).await?)
 }
 
-async fn open_with_keys(
-    args: &CommonArgs,
-) -> Result<(crate::kernel::db::Db, crate::kernel::crypto::Crypto), Failure> {
-    let config = load(Config::default(), args, None)?;
-    init_logging(&config);
-    let db = crate::app::open_database(&config).await?;
-    let crypto = crate::app::open_keys(&config, db.clone())?;
-    Ok((db, crypto))
+type Opened = (crate::kernel::db::Db, crate::kernel::crypto::Crypto);
+
+async fn open_with_keys(args: &CommonArgs) -> Result<Opened, Failure> {
+    open_keyed(args, false).await
 }
 
 /// As [`open_with_keys`], for a bulk write (see [`crate::kernel::db::Db::connect_for_bulk`]).
-async fn open_for_bulk(
-    args: &CommonArgs,
-) -> Result<(crate::kernel::db::Db, crate::kernel::crypto::Crypto), Failure> {
+async fn open_for_bulk(args: &CommonArgs) -> Result<Opened, Failure> {
+    open_keyed(args, true).await
+}
+
+async fn open_keyed(args: &CommonArgs, bulk: bool) -> Result<Opened, Failure> {
     let config = load(Config::default(), args, None)?;
     init_logging(&config);
-    let db = crate::app::open_database_for_bulk(&config).await?;
+    let db = crate::app::open_database_with(&config, bulk).await?;
     let crypto = crate::app::open_keys(&config, db.clone())?;
     Ok((db, crypto))
 }

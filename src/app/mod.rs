@@ -13,7 +13,7 @@ use crate::kernel::crypto::Crypto;
 use crate::kernel::db::Db;
 
 pub use guard::check_form_token;
-pub use server::{Application, StartError, open_database, open_database_for_bulk, open_keys};
+pub use server::{Application, StartError, open_database, open_database_with, open_keys};
 
 /// What handlers share. Cheap to clone.
 #[derive(Clone)]

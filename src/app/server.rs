@@ -253,15 +253,12 @@ async fn schedule_reminders(db: Db, stop: CancellationToken) {
 /// Opens the configured database (creating the data folder for the default SQLite
 /// file) and migrates it.
 pub async fn open_database(config: &Config) -> Result<Db, StartError> {
-    open(config, false).await
+    open_database_with(config, false).await
 }
 
-/// The database for a command that writes much alone (see [`Db::connect_for_bulk`]).
-pub async fn open_database_for_bulk(config: &Config) -> Result<Db, StartError> {
-    open(config, true).await
-}
-
-async fn open(config: &Config, bulk: bool) -> Result<Db, StartError> {
+/// As [`open_database`]; with `bulk`, for a command that writes much alone (see
+/// [`Db::connect_for_bulk`]).
+pub async fn open_database_with(config: &Config, bulk: bool) -> Result<Db, StartError> {
     let url = config.database();
     if url.backend() == Backend::Sqlite && config.database_url.is_none() {
         ensure_writable(&config.data_dir)?;
