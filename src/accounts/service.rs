@@ -348,7 +348,7 @@ pub async fn resolve_session(
     policy: SessionPolicy,
 ) -> Result<Option<Principal>, AccountError> {
     let id = stored_form(token);
-    let Some(session) = store::session(db.reader(), &id).await? else {
+    let Some((session, user, roles)) = store::session_with_user(db.reader(), &id).await? else {
         return Ok(None);
     };
     let now = now_micros();
@@ -357,9 +357,6 @@ pub async fn resolve_session(
             .await?;
         return Ok(None);
     }
-    let Some(user) = store::by_id(db.reader(), &session.user_id).await? else {
-        return Ok(None);
-    };
     if user.status != Status::Active.as_str() {
         return Ok(None);
     }
@@ -373,20 +370,19 @@ pub async fn resolve_session(
         csrf_token: session.csrf_token,
         stage: Stage::parse(&session.stage).unwrap_or(Stage::Mfa),
     };
-    principal_for(db, crypto, user, Some(session), None)
+    principal_for(crypto, user, roles, Some(session), None)
         .await
         .map(Some)
 }
 
 /// The principal of an active account, with its roles and its name opened.
 pub(super) async fn principal_for(
-    db: &Db,
     crypto: &Crypto,
     user: UserRow,
+    roles: Vec<crate::kernel::auth::Role>,
     session: Option<SessionRef>,
     scopes: Option<Vec<crate::kernel::authz::Action>>,
 ) -> Result<Principal, AccountError> {
-    let roles = store::roles(db.reader(), &user.id).await?;
     let display_name = crypto
         .open_field("users", "display_name", &user.id, &user.display_name)
         .await?;

@@ -240,13 +240,47 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn session(pool: &AnyPool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, user_id, stage, csrf_token, last_seen_at, expires_at FROM sessions WHERE id = $1",
+#[derive(FromRow)]
+struct SessionUserRow {
+    stage: String,
+    csrf_token: String,
+    last_seen_at: i64,
+    expires_at: i64,
+    #[sqlx(flatten)]
+    user: UserRow,
+    role: Option<String>,
+}
+
+/// A session, its account and the account's roles: what every signed-in request
+/// needs, in one query (one row per role).
+pub async fn session_with_user(
+    pool: &AnyPool,
+    id: &str,
+) -> Result<Option<(SessionRow, UserRow, Vec<Role>)>, sqlx::Error> {
+    let rows: Vec<SessionUserRow> = sqlx::query_as(
+        "SELECT s.stage, s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.email, u.display_name, \
+         u.password_hash, u.status, u.org_id, u.failed_signins, u.last_failed_at, r.role \
+         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE s.id = $1 ORDER BY r.role",
     )
     .bind(id)
-    .fetch_optional(pool)
-    .await
+    .fetch_all(pool)
+    .await?;
+    let roles = rows
+        .iter()
+        .filter_map(|r| r.role.as_deref().and_then(Role::parse))
+        .collect();
+    Ok(rows.into_iter().next().map(|row| {
+        let session = SessionRow {
+            id: id.to_owned(),
+            user_id: row.user.id.clone(),
+            stage: row.stage,
+            csrf_token: row.csrf_token,
+            last_seen_at: row.last_seen_at,
+            expires_at: row.expires_at,
+        };
+        (session, row.user, roles)
+    }))
 }
 
 pub async fn touch_session(pool: &AnyPool, id: &str, now: i64) -> Result<(), sqlx::Error> {

@@ -264,7 +264,8 @@ pub async fn resolve(
         .split_whitespace()
         .filter_map(Action::parse)
         .collect();
-    principal_for(db, crypto, user, None, Some(scopes))
+    let roles = store::roles(db.reader(), &user.id).await?;
+    principal_for(crypto, user, roles, None, Some(scopes))
         .await
         .map(Some)
 }

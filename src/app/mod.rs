@@ -27,6 +27,8 @@ pub struct AppState {
     pub library: Arc<crate::library::Library>,
     pub text_line: Arc<crate::hotline::sms::TextLine>,
     pub live: Arc<crate::hotline::live::Live>,
+    /// Writes contacts and incoming texts in groups.
+    pub intake: Arc<crate::hotline::intake::Intake>,
     /// The time zone schedules are shown in.
     pub hotline_zone: jiff::tz::TimeZone,
 }

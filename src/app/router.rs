@@ -111,7 +111,7 @@ pub fn build(
     site: SiteInfo,
     sessions: SessionPolicy,
     limits: Limits,
-) -> Router {
+) -> std::io::Result<Router> {
     let max_body_bytes = limits.max_body_bytes;
     let public_form_limit =
         PublicFormLimit::per_minute(db.clone(), crypto.clone(), limits.sign_in_per_ip_per_minute);
@@ -121,6 +121,7 @@ pub fn build(
     metrics::handle();
     let (api, openapi) = documented();
     let state = AppState {
+        intake: Arc::new(hotline::intake::Intake::start(&db)?),
         db,
         openapi: Arc::new(openapi),
         sessions,
@@ -134,7 +135,7 @@ pub fn build(
     };
     // Uploads get their own body limit; everything else keeps the small one.
     let uploads = library_uploads(limits.max_upload_bytes);
-    Router::new()
+    Ok(Router::new()
         .merge(api)
         .route("/", get(site::routes::home))
         .route("/webhooks/twilio/sms", post(hotline::routes::sms_webhook))
@@ -203,7 +204,7 @@ pub fn build(
         .layer(from_fn(error::shape_errors))
         .layer(from_fn(metrics::middleware))
         .layer(from_fn_with_state(Arc::new(site), context::middleware))
-        .layer(from_fn_with_state(hsts, security::middleware))
+        .layer(from_fn_with_state(hsts, security::middleware)))
 }
 
 /// The voice line's webhooks, called by Twilio.

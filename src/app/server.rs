@@ -53,6 +53,8 @@ pub enum StartError {
     Library(crate::library::BuildError),
     #[error("outgoing mail is not configured correctly: {0}")]
     Mail(crate::kernel::mail::MailError),
+    #[error("starting the hotline's writer threads failed: {0}")]
+    Writers(std::io::Error),
 }
 
 /// A bound, migrated server that has not started answering yet.
@@ -110,9 +112,7 @@ impl Application {
             reminder_days: config.directory_reminder_days,
             public_url: config.public_url(),
         };
-        Ok(Self::with_parts(
-            listener, db, crypto, search, library, background, config,
-        ))
+        Self::with_parts(listener, db, crypto, search, library, background, config)
     }
 
     fn with_parts(
@@ -123,7 +123,7 @@ impl Application {
         library: Arc<Library>,
         background: Background,
         config: &Config,
-    ) -> Self {
+    ) -> Result<Self, StartError> {
         let site = SiteInfo {
             quick_exit_url: config.quick_exit_url.clone(),
             hotline_phone: config.hotline_number.clone(),
@@ -136,7 +136,7 @@ impl Application {
             secure_cookies: config.secure_cookies,
             require_mfa: config.require_mfa,
         };
-        Self {
+        Ok(Self {
             router: router::build(
                 db.clone(),
                 crypto.clone(),
@@ -160,7 +160,8 @@ impl Application {
                     // Checked when the configuration was read.
                     hotline_zone: config.hotline_zone().unwrap_or(jiff::tz::TimeZone::UTC),
                 },
-            ),
+            )
+            .map_err(StartError::Writers)?,
             crypto,
             search,
             library,
@@ -168,7 +169,7 @@ impl Application {
             listener,
             db,
             grace: Duration::from_secs(config.shutdown_grace_secs),
-        }
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod chat;
 pub mod console;
 pub mod indicators;
+pub mod intake;
 pub mod live;
 pub mod model;
 pub mod overview;

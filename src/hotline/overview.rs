@@ -33,16 +33,12 @@ pub async fn of_contact(db: &Db, contact_id: &str) -> Result<Option<Overview>, H
         Some(id) => store::case_summary(pool, id).await?,
         None => None,
     };
-    let mut related_cases: Vec<String> = Vec::new();
-    if let Some(index) = &contact.caller_phone_index {
-        let callers = store::cases_of_phone(pool, index, contact_id).await?;
-        let named = store::cases_with_identifier(pool, index, contact.case_id.as_deref()).await?;
-        for id in callers.into_iter().chain(named) {
-            if Some(&id) != contact.case_id.as_ref() && !related_cases.contains(&id) {
-                related_cases.push(id);
-            }
+    let related_cases = match &contact.caller_phone_index {
+        Some(index) => {
+            store::related_cases(pool, index, contact_id, contact.case_id.as_deref()).await?
         }
-    }
+        None => Vec::new(),
+    };
     let reports = match &contact.case_id {
         Some(id) => store::reports_of_case(pool, id).await?,
         None => Vec::new(),

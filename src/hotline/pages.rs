@@ -469,7 +469,16 @@ pub async fn create_contact(
     };
     // The same form sent twice is the same bytes; the CSRF token is the session's.
     let hash = hex::encode(Sha256::digest(&body));
-    match service::record(&state.db, &state.crypto, &principal, &key, &hash, contact).await {
+    match service::record(
+        &state.intake,
+        &state.crypto,
+        &principal,
+        &key,
+        &hash,
+        contact,
+    )
+    .await
+    {
         Ok(recorded) => {
             if let Some(call) = an_id(&values.call) {
                 super::voice::written_up(&state.db, &principal, &call, &recorded.id)

@@ -71,8 +71,15 @@ pub async fn create_contact(
     let form: ContactForm = json(&body)?;
     let contact = form.parse().map_err(refused)?;
     let hash = hex::encode(Sha256::digest(&body));
-    let recorded =
-        service::record(&state.db, &state.crypto, &principal, &key, &hash, contact).await?;
+    let recorded = service::record(
+        &state.intake,
+        &state.crypto,
+        &principal,
+        &key,
+        &hash,
+        contact,
+    )
+    .await?;
     let status = if recorded.replayed {
         StatusCode::OK
     } else {
@@ -142,7 +149,7 @@ pub async fn sms_webhook(
     let params = signed_params(line, &line.webhook_url(), &headers, &body)?;
     let text = super::sms::Inbound::parse(&params)
         .map_err(|(field, reason)| ApiError::field(field, reason))?;
-    let reply = super::sms::receive(&state.db, &state.crypto, line, &text).await?;
+    let reply = super::sms::receive(&state.intake, &state.crypto, line, &text).await?;
     state.live.notify(super::live::Signal::Console);
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/xml; charset=utf-8")],

@@ -4,10 +4,12 @@ use scoped_futures::ScopedFutureExt as _;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::intake::{ContactSave, Intake, Saved};
 use super::model::contact::{CaseLink, NewContact, code, normalize_phone};
 use super::store::{self, ContactRow};
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::Principal;
+use crate::kernel::batch::WriterStopped;
 use crate::kernel::crypto::{Crypto, CryptoError, Scope};
 use crate::kernel::db::{Db, Retryable};
 use crate::kernel::time::{now_micros, rfc3339};
@@ -22,6 +24,8 @@ pub enum HotlineError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Writer(#[from] WriterStopped),
     #[error("{0}")]
     Other(String),
 }
@@ -119,85 +123,49 @@ pub(crate) async fn sealed_row(
 /// contact saved the first time (a double click, a retry after a lost answer), and
 /// refuses a different contact under it. `request_hash` identifies what was sent.
 pub async fn record(
-    db: &Db,
+    intake: &Intake,
     crypto: &Crypto,
     advocate: &Principal,
     key: &str,
     request_hash: &str,
     new: NewContact,
 ) -> Result<Recorded, HotlineError> {
-    let advocate_id = advocate.id.to_string();
     let row = sealed_row(crypto, advocate, key, request_hash, &new).await?;
     let phone_index = row.caller_phone_index.clone();
-    let new_case = match &new.case {
-        CaseLink::New(kind) => Some(code(kind)),
+    let opens = match (&new.case, &row.case_id) {
+        (CaseLink::New(kind), Some(case_id)) => Some((
+            code(kind),
+            Event {
+                object_type: Some("hotline_case"),
+                object_id: Some(case_id.clone()),
+                ..Event::by(advocate, "hotline.case.open")
+            },
+        )),
         _ => None,
     };
-    let saved = db
-        .transaction(|tx| {
-            let (row, new_case, advocate) = (&row, &new_case, advocate);
-            // The keys decide, without a lookup first (SQLite's one writer is held
-            // for every statement): a key used before fails the unique key, answered
-            // below; a case that does not exist fails the foreign key.
-            async move {
-                let mut opened = None;
-                if let (Some(case_id), Some(kind)) = (&row.case_id, new_case) {
-                    store::insert_case(tx, case_id, kind, &row.advocate_id, row.created_at).await?;
-                    opened = Some(Event {
-                        object_type: Some("hotline_case"),
-                        object_id: Some(case_id.clone()),
-                        ..Event::by(advocate, "hotline.case.open")
-                    });
-                }
-                store::insert_contact(tx, row)
-                    .await
-                    .map_err(|e| match e.as_database_error() {
-                        Some(d) if d.is_foreign_key_violation() => HotlineError::NoSuchCase,
-                        _ => e.into(),
-                    })?;
-                let created = Event {
-                    object_type: Some("hotline_contact"),
-                    object_id: Some(row.id.clone()),
-                    detail: Some(format!("channel={}", row.channel)),
-                    ..Event::by(advocate, "hotline.contact.create")
-                };
-                let events: Vec<_> = opened
-                    .iter()
-                    .chain([&created])
-                    .map(|event| (event, Outcome::Success))
-                    .collect();
-                audit::append_all(tx, &events).await?;
-                Ok((row.id.clone(), row.case_id.clone(), false))
-            }
-            .scope_boxed()
-        })
-        .await;
-    let (id, case_id, replayed) = match saved {
-        Ok(saved) => saved,
-        // Saved before with this key (a retry, a double click, or two at once).
-        Err(HotlineError::Db(e)) if is_unique_violation(&e) => {
-            let mut conn = db.reader().acquire().await?;
-            let earlier = store::contact_by_key(&mut conn, &advocate_id, key)
-                .await?
-                .ok_or(HotlineError::Db(e))?;
-            if earlier.request_hash != request_hash {
-                return Err(HotlineError::KeyReused);
-            }
-            (earlier.id, earlier.case_id, true)
-        }
-        Err(e) => return Err(e),
+    let created = Event {
+        object_type: Some("hotline_contact"),
+        object_id: Some(row.id.clone()),
+        detail: Some(format!("channel={}", row.channel)),
+        ..Event::by(advocate, "hotline.contact.create")
     };
-    let mut related_cases: Vec<String> = Vec::new();
-    if let Some(index) = &phone_index {
-        // Earlier callers from this number, then cases that name it.
-        let callers = store::cases_of_phone(db.reader(), index, &id).await?;
-        let named = store::cases_with_identifier(db.reader(), index, case_id.as_deref()).await?;
-        for case in callers.into_iter().chain(named) {
-            if Some(&case) != case_id.as_ref() && !related_cases.contains(&case) {
-                related_cases.push(case);
-            }
+    let Saved {
+        id,
+        case_id,
+        replayed,
+    } = intake
+        .contact(ContactSave {
+            row,
+            opens,
+            created,
+        })
+        .await?;
+    let related_cases = match &phone_index {
+        Some(index) => {
+            store::related_cases(intake.db().reader(), index, &id, case_id.as_deref()).await?
         }
-    }
+        None => Vec::new(),
+    };
     Ok(Recorded {
         id,
         case_id,

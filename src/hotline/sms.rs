@@ -3,6 +3,7 @@
 
 use scoped_futures::ScopedFutureExt as _;
 
+use super::intake::{Intake, Stored, TextSave};
 use super::model::contact::normalize_phone;
 use super::service::HotlineError;
 use super::store;
@@ -84,7 +85,7 @@ pub enum Reply {
 /// MessageSid is known already: Twilio retries a webhook whose answer it missed, and
 /// the retry must not make a second message or a second answer.
 pub async fn receive(
-    db: &Db,
+    intake: &Intake,
     crypto: &Crypto,
     line: &TextLine,
     text: &Inbound,
@@ -92,7 +93,7 @@ pub async fn receive(
     let digits = normalize_phone(&text.from).unwrap_or_default();
     let sender_index = crypto.blind_index("phone", &digits).await?;
     let message_id = uuid::Uuid::now_v7().to_string();
-    let body = crypto
+    let body_sealed = crypto
         .seal(
             Scope::System,
             "sms_messages",
@@ -102,7 +103,7 @@ pub async fn receive(
         )
         .await?;
     let new_thread_id = uuid::Uuid::now_v7().to_string();
-    let sender = crypto
+    let sender_sealed = crypto
         .seal(
             Scope::System,
             "sms_threads",
@@ -112,53 +113,36 @@ pub async fn receive(
         )
         .await?;
     let keyword = Keyword::of(&text.body);
-    let now = now_micros();
-    db.transaction(|tx| {
-        let (body, sender, sender_index, message_id, new_thread_id) =
-            (&body, &sender, &sender_index, &message_id, &new_thread_id);
-        async move {
-            if store::message_sid_known(tx, &text.message_sid).await? {
-                return Ok(Reply::Nothing);
-            }
-            let known = store::thread_by_sender(tx, sender_index).await?;
-            let first = known.is_none();
-            let thread_id = if let Some(thread) = known {
-                thread
-            } else {
-                store::insert_thread(tx, new_thread_id, sender_index, sender, now).await?;
-                new_thread_id.clone()
-            };
-            let opted_out = match keyword {
+    let stored = intake
+        .text(TextSave {
+            message_sid: text.message_sid.clone(),
+            sender_index,
+            new_thread_id,
+            sender_sealed,
+            message_id,
+            body_sealed,
+            opts_out: match keyword {
                 Some(Keyword::Stop) => Some(true),
                 Some(Keyword::Start) => Some(false),
                 _ => None,
-            };
-            store::touch_thread(tx, &thread_id, opted_out, now).await?;
-            store::insert_message(
-                tx,
-                message_id,
-                &thread_id,
-                &text.message_sid,
-                "inbound",
-                body,
-                now,
-            )
-            .await?;
-            Ok(match keyword {
-                Some(Keyword::Help) => Reply::Text(format!(
-                    "National Human Trafficking Hotline: text here any time, or call {}. An advocate will answer. In immediate danger, call 911. Text STOP to stop messages. / Línea Nacional contra la Trata: escriba aquí o llame al {}. En peligro inmediato, llame al 911.",
-                    line.hotline_number, line.hotline_number
-                )),
-                None if first => Reply::Text(
-                    "Thank you for reaching out. An advocate will reply here soon. In immediate danger, call 911. / Gracias por escribir. Un/a consejero/a le responderá pronto. En peligro inmediato, llame al 911.".to_owned(),
-                ),
-                // Twilio confirms STOP and START itself; later texts wait for an advocate.
-                Some(Keyword::Stop | Keyword::Start) | None => Reply::Nothing,
-            })
-        }
-        .scope_boxed()
+            },
+            at: now_micros(),
+        })
+        .await?;
+    let Stored::New { first } = stored else {
+        return Ok(Reply::Nothing);
+    };
+    Ok(match keyword {
+        Some(Keyword::Help) => Reply::Text(format!(
+            "National Human Trafficking Hotline: text here any time, or call {}. An advocate will answer. In immediate danger, call 911. Text STOP to stop messages. / Línea Nacional contra la Trata: escriba aquí o llame al {}. En peligro inmediato, llame al 911.",
+            line.hotline_number, line.hotline_number
+        )),
+        None if first => Reply::Text(
+            "Thank you for reaching out. An advocate will reply here soon. In immediate danger, call 911. / Gracias por escribir. Un/a consejero/a le responderá pronto. En peligro inmediato, llame al 911.".to_owned(),
+        ),
+        // Twilio confirms STOP and START itself; later texts wait for an advocate.
+        Some(Keyword::Stop | Keyword::Start) | None => Reply::Nothing,
     })
-    .await
 }
 
 /// The TwiML answer to a webhook.
@@ -260,8 +244,15 @@ pub async fn reply(
     db.transaction(|tx| {
         let (id, sealed, message_sid) = (&id, &sealed, &message_sid);
         async move {
-            let now = now_micros();
-            store::insert_message(tx, id, thread_id, message_sid, "outbound", sealed, now).await?;
+            let message = store::MessageRow {
+                id,
+                thread_id,
+                message_sid,
+                direction: "outbound",
+                body_sealed: sealed,
+                at: now_micros(),
+            };
+            store::insert_messages(tx, &[message]).await?;
             let event = crate::kernel::audit::Event {
                 object_type: Some("sms_thread"),
                 object_id: Some(thread_id.to_owned()),

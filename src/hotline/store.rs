@@ -2,6 +2,8 @@
 
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
+use crate::kernel::db::Backend;
+
 /// A contact as stored (sealed columns still sealed).
 #[derive(Clone, Debug, FromRow)]
 pub struct ContactRow {
@@ -33,21 +35,6 @@ pub struct ContactRow {
 }
 
 pub(crate) const CONTACT_COLUMNS: &str = "id, advocate_id, idempotency_key, request_hash, case_id, channel, direction, started_at, ended_at, language, interpreter, caller_type, caller_city, caller_state, heard_from, reasons, narrative, notes, caller_phone, caller_phone_index, safe_to_call, voicemail_ok, code_word, outcome, created_at";
-
-/// The contact an advocate already saved with this idempotency key.
-pub async fn contact_by_key(
-    conn: &mut AnyConnection,
-    advocate_id: &str,
-    key: &str,
-) -> Result<Option<ContactRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CONTACT_COLUMNS} FROM hotline_contacts WHERE advocate_id = $1 AND idempotency_key = $2"
-    )))
-    .bind(advocate_id)
-    .bind(key)
-    .fetch_optional(conn)
-    .await
-}
 
 pub async fn contact(pool: &AnyPool, id: &str) -> Result<Option<ContactRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -169,13 +156,124 @@ pub async fn crisis_steps(
         .collect())
 }
 
-pub async fn insert_contact(conn: &mut AnyConnection, row: &ContactRow) -> Result<(), sqlx::Error> {
-    let marks: Vec<String> = (1..=25).map(|i| format!("${i}")).collect();
-    let insert = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO hotline_contacts ({CONTACT_COLUMNS}) VALUES ({})",
-        marks.join(", ")
-    )));
-    bind_contact(insert, row).execute(conn).await?;
+/// Contacts per `INSERT` in [`insert_contacts`]: 25 values each, under both
+/// databases' limit of bound values per statement.
+const CONTACTS_PER_INSERT: usize = 400;
+
+/// Inserts `rows` with as few statements as their number allows.
+pub async fn insert_contacts(
+    conn: &mut AnyConnection,
+    rows: &[&ContactRow],
+) -> Result<(), sqlx::Error> {
+    let backend = Backend::of(conn);
+    for chunk in rows.chunks(CONTACTS_PER_INSERT) {
+        let mut sql = format!("INSERT INTO hotline_contacts ({CONTACT_COLUMNS}) VALUES ");
+        backend.push_rows(&mut sql, chunk.len(), 25);
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            insert = bind_contact(insert, row);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// What saving again under a key needs to know of the contact saved under it.
+#[derive(Clone, Debug, FromRow)]
+pub struct KeyedContact {
+    pub advocate_id: String,
+    pub idempotency_key: String,
+    pub id: String,
+    pub case_id: Option<String>,
+    pub request_hash: String,
+}
+
+/// The contacts saved under any of `keys` (advocate id, idempotency key). The query
+/// asks for every advocate with every key, which the unique index answers pair by
+/// pair; the pairs not asked for are dropped here.
+pub async fn contacts_by_keys(
+    conn: &mut AnyConnection,
+    keys: &[(&str, &str)],
+) -> Result<Vec<KeyedContact>, sqlx::Error> {
+    let mut advocates: Vec<&str> = keys.iter().map(|(a, _)| *a).collect();
+    advocates.sort_unstable();
+    advocates.dedup();
+    let backend = Backend::of(conn);
+    let mut found = Vec::new();
+    for chunk in keys.chunks(CONTACTS_PER_INSERT) {
+        let mut sql = String::from(
+            "SELECT advocate_id, idempotency_key, id, case_id, request_hash FROM hotline_contacts \
+             WHERE advocate_id IN ",
+        );
+        backend.push_list(&mut sql, 1, advocates.len());
+        sql.push_str(" AND idempotency_key IN ");
+        backend.push_list(&mut sql, advocates.len() + 1, chunk.len());
+        let mut select = sqlx::query_as::<_, KeyedContact>(sqlx::AssertSqlSafe(sql));
+        for advocate in &advocates {
+            select = select.bind(*advocate);
+        }
+        for (_, key) in chunk {
+            select = select.bind(*key);
+        }
+        found.extend(select.fetch_all(&mut *conn).await?);
+    }
+    found.retain(|c| {
+        keys.iter()
+            .any(|(a, k)| *a == c.advocate_id && *k == c.idempotency_key)
+    });
+    Ok(found)
+}
+
+/// Which of `ids` are cases.
+pub async fn existing_cases(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<String>, sqlx::Error> {
+    let backend = Backend::of(conn);
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CONTACTS_PER_INSERT) {
+        let mut sql = String::from("SELECT id FROM hotline_cases WHERE id IN ");
+        backend.push_list(&mut sql, 1, chunk.len());
+        let mut select = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            select = select.bind(*id);
+        }
+        found.extend(select.fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
+}
+
+/// A case opened by a contact.
+pub struct OpenedCase<'a> {
+    pub id: &'a str,
+    pub trafficking_type: &'a str,
+    pub created_by: &'a str,
+    pub at: i64,
+}
+
+/// Inserts the cases that contacts open, in as few statements as their number allows.
+pub async fn insert_cases(
+    conn: &mut AnyConnection,
+    cases: &[OpenedCase<'_>],
+) -> Result<(), sqlx::Error> {
+    let backend = Backend::of(conn);
+    for chunk in cases.chunks(CONTACTS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO hotline_cases (id, status, trafficking_type, created_by, created_at, updated_at) VALUES ",
+        );
+        backend.push_rows(&mut sql, chunk.len(), 6);
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for case in chunk {
+            insert = insert
+                .bind(case.id)
+                .bind("open")
+                .bind(case.trafficking_type)
+                .bind(case.created_by)
+                .bind(case.at)
+                .bind(case.at);
+        }
+        insert.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -220,26 +318,6 @@ pub async fn case_exists(conn: &mut AnyConnection, id: &str) -> Result<bool, sql
     Ok(found.is_some())
 }
 
-pub async fn insert_case(
-    conn: &mut AnyConnection,
-    id: &str,
-    trafficking_type: &str,
-    created_by: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO hotline_cases (id, status, trafficking_type, created_by, created_at, updated_at) \
-         VALUES ($1, 'open', $2, $3, $4, $4)",
-    )
-    .bind(id)
-    .bind(trafficking_type)
-    .bind(created_by)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Cases of earlier contacts from the same number (by its blind index), newest first.
 pub async fn cases_of_phone(
     pool: &AnyPool,
@@ -258,87 +336,211 @@ pub async fn cases_of_phone(
     Ok(rows.into_iter().map(|(id, _)| id).collect())
 }
 
-/// The thread of a sender (by the blind index of their number).
-pub async fn thread_by_sender(
-    conn: &mut AnyConnection,
-    sender_index: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM sms_threads WHERE sender_index = $1")
-        .bind(sender_index)
-        .fetch_optional(conn)
-        .await
+/// Cases a contact from this number (by its blind index) may be about, besides its
+/// own: those of earlier contacts from the number, newest first, then those that name
+/// it as an identifier, newest first; 20 of each at most.
+pub async fn related_cases(
+    pool: &AnyPool,
+    phone_index: &str,
+    contact_id: &str,
+    own_case: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT case_id, source, latest FROM (\
+           SELECT case_id, 0 AS source, MAX(started_at) AS latest FROM hotline_contacts \
+           WHERE caller_phone_index = $1 AND case_id IS NOT NULL AND id <> $2 AND case_id <> $3 \
+           GROUP BY case_id ORDER BY MAX(started_at) DESC LIMIT 20) AS callers \
+         UNION ALL SELECT case_id, source, latest FROM (\
+           SELECT case_id, 1 AS source, MAX(created_at) AS latest FROM hotline_case_identifiers \
+           WHERE blind_index = $1 AND case_id <> $3 \
+           GROUP BY case_id ORDER BY MAX(created_at) DESC LIMIT 20) AS named \
+         ORDER BY source, latest DESC",
+    )
+    .bind(phone_index)
+    .bind(contact_id)
+    .bind(own_case.unwrap_or(""))
+    .fetch_all(pool)
+    .await?;
+    let mut related: Vec<String> = Vec::with_capacity(rows.len());
+    for (case, _, _) in rows {
+        if !related.contains(&case) {
+            related.push(case);
+        }
+    }
+    Ok(related)
 }
 
-pub async fn insert_thread(
+/// Texts per statement in the text line's writes: a few values each, far under both
+/// databases' limit of bound values per statement.
+const TEXTS_PER_STATEMENT: usize = 1000;
+
+/// The threads of these senders (by the blind index of their numbers): index and id.
+pub async fn threads_by_senders(
     conn: &mut AnyConnection,
-    id: &str,
-    sender_index: &str,
-    sender_sealed: &str,
-    now: i64,
+    sender_indexes: &[&str],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let backend = Backend::of(conn);
+    let mut found = Vec::new();
+    for chunk in sender_indexes.chunks(TEXTS_PER_STATEMENT) {
+        let mut sql =
+            String::from("SELECT sender_index, id FROM sms_threads WHERE sender_index IN ");
+        backend.push_list(&mut sql, 1, chunk.len());
+        let mut select = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for index in chunk {
+            select = select.bind(*index);
+        }
+        found.extend(select.fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
+}
+
+/// A thread opened by a sender's first text.
+pub struct NewThread<'a> {
+    pub id: &'a str,
+    pub sender_index: &'a str,
+    pub sender_sealed: &'a str,
+    pub at: i64,
+}
+
+pub async fn insert_threads(
+    conn: &mut AnyConnection,
+    threads: &[NewThread<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sms_threads (id, sender_index, sender, opted_out, status, last_message_at, created_at) \
-         VALUES ($1, $2, $3, 0, 'open', $4, $4)",
-    )
-    .bind(id)
-    .bind(sender_index)
-    .bind(sender_sealed)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let backend = Backend::of(conn);
+    for chunk in threads.chunks(TEXTS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO sms_threads (id, sender_index, sender, opted_out, status, last_message_at, created_at) VALUES ",
+        );
+        backend.push_rows(&mut sql, chunk.len(), 7);
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for thread in chunk {
+            insert = insert
+                .bind(thread.id)
+                .bind(thread.sender_index)
+                .bind(thread.sender_sealed)
+                .bind(0_i64)
+                .bind("open")
+                .bind(thread.at)
+                .bind(thread.at);
+        }
+        insert.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-/// Records a text that came in; the thread opens again and `opted_out` follows
-/// STOP and START (`None` leaves it).
-pub async fn touch_thread(
+/// A thread that texts came in on: when the last one came, and whether it was STOP
+/// (`Some(true)`) or START (`Some(false)`).
+pub struct Touched<'a> {
+    pub id: &'a str,
+    pub last_at: i64,
+    pub opted_out: Option<bool>,
+}
+
+/// Records texts that came in: each thread opens again, takes its last text's time,
+/// and `opted_out` follows STOP and START (`None` leaves it).
+pub async fn touch_threads(
     conn: &mut AnyConnection,
-    id: &str,
-    opted_out: Option<bool>,
-    now: i64,
+    threads: &[Touched<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE sms_threads SET status = 'open', last_message_at = $2, \
-         opted_out = COALESCE($3, opted_out) WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(opted_out.map(i64::from))
-    .execute(conn)
-    .await?;
+    let backend = Backend::of(conn);
+    for chunk in threads.chunks(TEXTS_PER_STATEMENT / 5) {
+        // Each thread's id is bound again wherever it appears: SQLite's marks are
+        // positional.
+        let mut sql =
+            String::from("UPDATE sms_threads SET status = 'open', last_message_at = CASE id");
+        let mut n = 0;
+        let mut mark = |sql: &mut String| {
+            n += 1;
+            backend.push_mark(sql, n);
+        };
+        for _ in chunk {
+            sql.push_str(" WHEN ");
+            mark(&mut sql);
+            sql.push_str(" THEN ");
+            mark(&mut sql);
+        }
+        sql.push_str(" END, opted_out = COALESCE(CASE id");
+        for _ in chunk {
+            sql.push_str(" WHEN ");
+            mark(&mut sql);
+            sql.push_str(" THEN ");
+            mark(&mut sql);
+        }
+        sql.push_str(" END, opted_out) WHERE id IN (");
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            mark(&mut sql);
+        }
+        sql.push(')');
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for thread in chunk {
+            update = update.bind(thread.id).bind(thread.last_at);
+        }
+        for thread in chunk {
+            update = update.bind(thread.id).bind(thread.opted_out.map(i64::from));
+        }
+        for thread in chunk {
+            update = update.bind(thread.id);
+        }
+        update.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-pub async fn message_sid_known(conn: &mut AnyConnection, sid: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT id FROM sms_messages WHERE message_sid = $1")
-            .bind(sid)
-            .fetch_optional(conn)
-            .await?;
-    Ok(found.is_some())
+/// Which of these MessageSids are stored already.
+pub async fn known_message_sids(
+    conn: &mut AnyConnection,
+    sids: &[&str],
+) -> Result<Vec<String>, sqlx::Error> {
+    let backend = Backend::of(conn);
+    let mut found = Vec::new();
+    for chunk in sids.chunks(TEXTS_PER_STATEMENT) {
+        let mut sql = String::from("SELECT message_sid FROM sms_messages WHERE message_sid IN ");
+        backend.push_list(&mut sql, 1, chunk.len());
+        let mut select = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for sid in chunk {
+            select = select.bind(*sid);
+        }
+        found.extend(select.fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
 }
 
-pub async fn insert_message(
+/// One text of a thread, its body sealed.
+pub struct MessageRow<'a> {
+    pub id: &'a str,
+    pub thread_id: &'a str,
+    pub message_sid: &'a str,
+    /// `inbound` or `outbound`.
+    pub direction: &'a str,
+    pub body_sealed: &'a str,
+    pub at: i64,
+}
+
+pub async fn insert_messages(
     conn: &mut AnyConnection,
-    id: &str,
-    thread_id: &str,
-    message_sid: &str,
-    direction: &str,
-    body_sealed: &str,
-    now: i64,
+    messages: &[MessageRow<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sms_messages (id, thread_id, message_sid, direction, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(thread_id)
-    .bind(message_sid)
-    .bind(direction)
-    .bind(body_sealed)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let backend = Backend::of(conn);
+    for chunk in messages.chunks(TEXTS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO sms_messages (id, thread_id, message_sid, direction, body, created_at) VALUES ",
+        );
+        backend.push_rows(&mut sql, chunk.len(), 6);
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for message in chunk {
+            insert = insert
+                .bind(message.id)
+                .bind(message.thread_id)
+                .bind(message.message_sid)
+                .bind(message.direction)
+                .bind(message.body_sealed)
+                .bind(message.at);
+        }
+        insert.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

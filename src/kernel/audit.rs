@@ -9,9 +9,13 @@ use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, FromRow};
 
 use super::counters;
-use super::db::Db;
+use super::db::{Backend, Db};
 use super::time::now_micros;
 use super::web::context;
+
+/// Events per `INSERT`: 13 values each, well under both databases' limit of bound
+/// values per statement.
+const ROWS_PER_INSERT: usize = 500;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -43,6 +47,10 @@ pub struct Event<'a> {
     pub object_id: Option<String>,
     /// What changed, when the object id alone does not say it; never personal values.
     pub detail: Option<String>,
+    /// The request that did it. [`Event::by`] takes it from the request being served;
+    /// when absent, [`append_all`] does, so an event written by another task (a batch
+    /// writer) must carry its own.
+    pub request_id: Option<String>,
 }
 
 impl<'a> Event<'a> {
@@ -56,8 +64,13 @@ impl<'a> Event<'a> {
             object_type: None,
             object_id: None,
             detail: None,
+            request_id: current_request_id(),
         }
     }
+}
+
+fn current_request_id() -> Option<String> {
+    Some(context::current().request_id).filter(|id| !id.is_empty())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, FromRow, Serialize)]
@@ -136,10 +149,10 @@ pub async fn append_all(
             .fetch_optional(&mut *conn)
             .await?;
     let mut prev_hash = prev_hash.unwrap_or_else(|| GENESIS.to_owned());
-    let request_id = Some(context::current().request_id).filter(|id| !id.is_empty());
+    let request_id = current_request_id();
     let at = now_micros();
-    let mut seq = first;
-    for (event, outcome) in events {
+    let mut records = Vec::with_capacity(events.len());
+    for (seq, (event, outcome)) in (first..).zip(events) {
         let mut record = Record {
             seq,
             at,
@@ -149,36 +162,42 @@ pub async fn append_all(
             action: event.action.to_owned(),
             object_type: event.object_type.map(str::to_owned),
             object_id: event.object_id.clone(),
-            request_id: request_id.clone(),
+            request_id: event.request_id.clone().or_else(|| request_id.clone()),
             outcome: outcome.as_str().to_owned(),
             detail: event.detail.clone(),
-            prev_hash,
+            prev_hash: std::mem::take(&mut prev_hash),
             hash: String::new(),
         };
         record.hash = record.compute_hash();
-        prev_hash = record.hash.clone();
-        sqlx::query(
-            "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(record.seq)
-        .bind(record.at)
-        .bind(record.actor_id)
-        .bind(record.actor_role)
-        .bind(record.org_id)
-        .bind(record.action)
-        .bind(record.object_type)
-        .bind(record.object_id)
-        .bind(record.request_id)
-        .bind(record.outcome)
-        .bind(record.detail)
-        .bind(record.prev_hash)
-        .bind(record.hash)
-        .execute(&mut *conn)
-        .await?;
-        seq += 1;
+        prev_hash.clone_from(&record.hash);
+        records.push(record);
     }
-    Ok(seq - 1)
+    let backend = Backend::of(conn);
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO audit_events (seq, at, actor_id, actor_role, org_id, action, object_type, object_id, request_id, outcome, detail, prev_hash, hash) VALUES ",
+        );
+        backend.push_rows(&mut sql, chunk.len(), 13);
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for record in chunk {
+            insert = insert
+                .bind(record.seq)
+                .bind(record.at)
+                .bind(record.actor_id.as_deref())
+                .bind(record.actor_role.as_deref())
+                .bind(record.org_id.as_deref())
+                .bind(record.action.as_str())
+                .bind(record.object_type.as_deref())
+                .bind(record.object_id.as_deref())
+                .bind(record.request_id.as_deref())
+                .bind(record.outcome.as_str())
+                .bind(record.detail.as_deref())
+                .bind(record.prev_hash.as_str())
+                .bind(record.hash.as_str());
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(first + count - 1)
 }
 
 /// What the audit browser filters on; empty fields match everything.

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod batch;
 pub mod breakglass;
 pub mod config;
 pub mod counters;

@@ -21,6 +21,8 @@ on_both_databases! {
     indicators_count_the_periods_records;
     a_crisis_checklist_records_every_step_and_alerts_supervisors;
     cases_naming_the_same_person_or_number_are_suggested;
+    contacts_waiting_together_each_end_as_if_sent_alone;
+    texts_waiting_together_each_end_as_if_sent_alone;
 }
 
 fn call(phone: &str) -> Value {
@@ -1260,6 +1262,294 @@ async fn cases_naming_the_same_person_or_number_are_suggested(backend: Backend) 
             .iter()
             .all(|v| !v.contains("fieldjobs.example") && !v.contains("(559)")),
         "sealed"
+    );
+    app.shutdown().await;
+}
+
+/// Holds the write that every audited save ends with (the audit chain's counter; on
+/// SQLite the one writer), so that what is sent meanwhile waits for the writer together.
+async fn hold_the_writer(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut hold = app.db.writer().begin().await.unwrap();
+    sqlx::query("UPDATE counters SET value = value WHERE name = 'audit'")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    hold
+}
+
+/// What came back for one request sent in a burst: status, body, request id.
+type Answer = (StatusCode, Value, String);
+
+async fn post_contact_answer(
+    client: reqwest::Client,
+    url: String,
+    who: Session,
+    key: String,
+    body: Value,
+) -> Answer {
+    let response = client
+        .post(url)
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        request_id,
+    )
+}
+
+async fn contacts_waiting_together_each_end_as_if_sent_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app.signed_in(Role::HotlineAdvocate, None).await;
+    let b = app.signed_in(Role::HotlineAdvocate, None).await;
+    let (status, earlier) =
+        post_contact(&app, &a, Some("earlier-key-1"), &call("+15595550100")).await;
+    assert_eq!(status, StatusCode::CREATED, "{earlier}");
+    let case = earlier["case_id"].as_str().unwrap().to_owned();
+
+    let mut burst: Vec<(&str, &Session, String, Value)> = Vec::new();
+    for i in 0..8 {
+        burst.push((
+            "new",
+            &a,
+            format!("new-key-{i}"),
+            call(&format!("+1559555020{i}")),
+        ));
+    }
+    for i in 0..3 {
+        for _ in 0..2 {
+            burst.push(("twin", &a, format!("twin-key-{i}"), call("+15595550300")));
+        }
+    }
+    let mut clash = call("+15595550400");
+    burst.push(("clash", &a, "clash-key-1".into(), clash.clone()));
+    clash["narrative"] = json!("Another call under the same key");
+    burst.push(("clash", &a, "clash-key-1".into(), clash));
+    // Keys belong to their advocate: another one may use the same.
+    burst.push((
+        "other-advocate",
+        &b,
+        "new-key-0".into(),
+        call("+15595550500"),
+    ));
+    burst.push(("earlier", &a, "earlier-key-1".into(), call("+15595550100")));
+    let mut unknown = call("+15595550600");
+    unknown["new_case"] = Value::Null;
+    unknown["case_id"] = json!("018f0000-0000-7000-8000-000000000000");
+    burst.push(("unknown-case", &a, "unknown-case-key".into(), unknown));
+    for i in 0..3 {
+        let mut linked = call(&format!("+1559555070{i}"));
+        linked["new_case"] = Value::Null;
+        linked["case_id"] = json!(case);
+        burst.push(("linked", &a, format!("linked-key-{i}"), linked));
+    }
+
+    let hold = hold_the_writer(&app).await;
+    let mut sent = tokio::task::JoinSet::new();
+    for (n, (label, who, key, body)) in burst.into_iter().enumerate() {
+        let request = post_contact_answer(
+            app.client.clone(),
+            app.url("/api/v1/hotline/contacts"),
+            who.clone(),
+            key,
+            body,
+        );
+        sent.spawn(async move { (n, label, request.await) });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    hold.rollback().await.unwrap();
+    let mut answers: Vec<(usize, &str, Answer)> = sent.join_all().await;
+    answers.sort_by_key(|(n, _, _)| *n);
+
+    let of = |label: &str| -> Vec<&Answer> {
+        answers
+            .iter()
+            .filter(|(_, l, _)| *l == label)
+            .map(|(_, _, answer)| answer)
+            .collect()
+    };
+    for (status, body, _) in of("new").into_iter().chain(of("other-advocate")) {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["replayed"], false);
+    }
+    for pair in of("twin").chunks(2) {
+        assert_eq!(pair[0].1["id"], pair[1].1["id"], "one contact per key");
+        let mut statuses = [pair[0].0, pair[1].0];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED]);
+    }
+    let mut clash: Vec<StatusCode> = of("clash").iter().map(|a| a.0).collect();
+    clash.sort();
+    assert_eq!(clash, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let (status, again, _) = of("earlier")[0];
+    assert_eq!(*status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], earlier["id"]);
+    let (status, refused, _) = of("unknown-case")[0];
+    assert_eq!(*status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["error"]["fields"]["case_id"].is_string(),
+        "{refused}"
+    );
+    for (status, body, _) in of("linked") {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["case_id"], json!(case));
+    }
+    let ids: std::collections::HashSet<&str> = of("new")
+        .into_iter()
+        .chain(of("other-advocate"))
+        .filter_map(|a| a.1["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 9, "each new key is its own contact");
+
+    // Everything once: 1 before, 8 new, 3 twins, 1 clash, 1 of the other advocate and
+    // 3 linked; each but the linked ones opened a case.
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM hotline_contacts").await,
+        17
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM hotline_cases").await, 14);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'hotline.contact.create'"
+        )
+        .await,
+        17
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'hotline.case.open'"
+        )
+        .await,
+        14
+    );
+    atip::kernel::audit::verify(&app.db).await.unwrap();
+    // Each contact's audit event names the request that sent it.
+    for (status, body, request_id) in answers.iter().map(|(_, _, a)| a) {
+        if *status != StatusCode::CREATED {
+            continue;
+        }
+        let recorded: Option<String> = sqlx::query_scalar(
+            "SELECT request_id FROM audit_events WHERE action = 'hotline.contact.create' AND object_id = $1",
+        )
+        .bind(body["id"].as_str().unwrap())
+        .fetch_one(app.db.reader())
+        .await
+        .unwrap();
+        assert_eq!(recorded.as_deref(), Some(request_id.as_str()));
+    }
+    // They waited together and were written together: the events of one batch share
+    // their time.
+    let batches = count(
+        &app,
+        "SELECT COUNT(DISTINCT at) FROM audit_events WHERE action = 'hotline.contact.create'",
+    )
+    .await;
+    assert!(batches <= 5, "16 saves in {batches} transactions");
+    app.shutdown().await;
+}
+
+async fn texts_waiting_together_each_end_as_if_sent_alone(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.twilio_auth_token = Some(atip::kernel::config::Secret::new(TOKEN));
+        config.public_base_url = Some(BASE.to_owned());
+    })
+    .await;
+    let text_from = |sid: String, from: &str, body: &str| {
+        vec![
+            ("MessageSid".to_owned(), sid),
+            ("From".to_owned(), from.to_owned()),
+            ("Body".to_owned(), body.to_owned()),
+        ]
+    };
+    // A thread that exists before.
+    let known = text_from("SMknown0".into(), "+15595550800", "hello");
+    let pairs: Vec<(&str, &str)> = known
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _) = signed(&app, &pairs).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut burst: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+    for i in 0..6 {
+        burst.push((
+            "new-sender",
+            text_from(format!("SMnew{i}"), "+15595550801", "are you there"),
+        ));
+    }
+    for _ in 0..4 {
+        burst.push((
+            "retried",
+            text_from("SMretried".into(), "+15595550802", "help me please"),
+        ));
+    }
+    burst.push(("stop", text_from("SMstop".into(), "+15595550803", "STOP")));
+    for i in 0..3 {
+        burst.push((
+            "known",
+            text_from(format!("SMknown{}", i + 1), "+15595550800", "me again"),
+        ));
+    }
+
+    let hold = hold_the_writer(&app).await;
+    let mut sent = tokio::task::JoinSet::new();
+    let url = format!("{BASE}/webhooks/twilio/sms");
+    for (label, params) in burst {
+        let pairs: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let signature = twilio_signature(TOKEN, &url, &pairs);
+        let request = app
+            .client
+            .post(app.url("/webhooks/twilio/sms"))
+            .header("x-twilio-signature", signature)
+            .form(&params);
+        sent.spawn(async move {
+            let response = request.send().await.unwrap();
+            (label, response.status(), response.text().await.unwrap())
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    hold.rollback().await.unwrap();
+    let answers = sent.join_all().await;
+    assert!(
+        answers
+            .iter()
+            .all(|(_, status, _)| *status == StatusCode::OK)
+    );
+    let welcomed = |label: &str| {
+        answers
+            .iter()
+            .filter(|(l, _, twiml)| *l == label && twiml.contains("Thank you for reaching out"))
+            .count()
+    };
+    // A new sender's first text is welcomed, once, however many came together; a retried
+    // text is one text, answered once; texts on a known thread wait for an advocate.
+    assert_eq!(welcomed("new-sender"), 1);
+    assert_eq!(welcomed("retried"), 1);
+    assert_eq!(welcomed("known"), 0);
+    assert_eq!(welcomed("stop"), 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM sms_threads").await, 4);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM sms_messages").await,
+        1 + 6 + 1 + 1 + 3
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM sms_threads WHERE opted_out = 1").await,
+        1
     );
     app.shutdown().await;
 }

@@ -130,8 +130,9 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
             "caller_phone": PHONE, "code_word": NAME, "new_case": "labor"
         }))
         .unwrap();
+    let intake = atip::hotline::intake::Intake::start(&app.db).unwrap();
     let recorded = atip::hotline::service::record(
-        &app.db,
+        &intake,
         &app.crypto,
         &advocate,
         "privacy-key-1",
@@ -189,7 +190,7 @@ async fn a_known_name_and_phone_are_not_readable_in_the_database(backend: Backen
         from: PHONE.into(),
         body: format!("this is {NAME}, please help"),
     };
-    atip::hotline::sms::receive(&app.db, &app.crypto, &line, &text)
+    atip::hotline::sms::receive(&intake, &app.crypto, &line, &text)
         .await
         .unwrap();
     // And on the web chat.

@@ -11,6 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 pub use store::ChatRow;
 
+use super::intake::Intake;
 use super::model::chat::{self, ChatStatus, Line, Refusal, Sender};
 use super::model::contact::{
     CallerType, Channel, ContactForm, Direction, Outcome, Reason, Refusals, TEXT_MAX,
@@ -313,12 +314,13 @@ pub enum Closed {
 /// Saves the chat as a web-chat contact (its transcript sealed as the narrative) and
 /// closes it. Saving twice gives the first contact: the chat is the contact's key.
 pub async fn close(
-    db: &Db,
+    intake: &Intake,
     crypto: &Crypto,
     advocate: &Principal,
     chat_id: &str,
     wrap: WrapUp,
 ) -> Result<Closed, HotlineError> {
+    let db = intake.db();
     let Some(chat) = find(db, chat_id).await? else {
         return Ok(Closed::NotOpen);
     };
@@ -373,7 +375,7 @@ pub async fn close(
     // is the first one again.
     let key = format!("chat-{chat_id}");
     let hash = hex::encode(Sha256::digest(key.as_bytes()));
-    let recorded = service::record(db, crypto, advocate, &key, &hash, new).await?;
+    let recorded = service::record(intake, crypto, advocate, &key, &hash, new).await?;
     db.transaction(|tx| {
         let contact_id = &recorded.id;
         async move {

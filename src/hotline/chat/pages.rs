@@ -245,7 +245,7 @@ pub async fn close(
     if !problems.is_empty() {
         return advocate_page(&principal, (&chat, None), typed, problems);
     }
-    let closed = super::close(&state.db, &state.crypto, &principal, &id, wrap).await?;
+    let closed = super::close(&state.intake, &state.crypto, &principal, &id, wrap).await?;
     match closed {
         Closed::Saved { contact_id } => {
             state.live.notify(Signal::Chat(id));

@@ -52,15 +52,24 @@ impl Backend {
     /// multi-row `VALUES`; the values bind row by row.
     pub fn push_rows(self, sql: &mut String, rows: usize, width: usize) {
         for r in 0..rows {
-            sql.push_str(if r > 0 { ",(" } else { "(" });
-            for c in 0..width {
-                if c > 0 {
-                    sql.push(',');
-                }
-                self.push_mark(sql, r * width + c + 1);
+            if r > 0 {
+                sql.push(',');
             }
-            sql.push(')');
+            self.push_list(sql, r * width + 1, width);
         }
+    }
+
+    /// Writes `(m, …)` with `count` marks, the first for the `from`th value bound: an
+    /// `IN` list, or one row of `VALUES`.
+    pub fn push_list(self, sql: &mut String, from: usize, count: usize) {
+        sql.push('(');
+        for n in from..from + count {
+            if n > from {
+                sql.push(',');
+            }
+            self.push_mark(sql, n);
+        }
+        sql.push(')');
     }
 }
 
@@ -100,8 +109,17 @@ pub fn is_retryable(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
 }
 
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+macro_rules! sqlite_pragmas {
+    () => {
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;"
+    };
+}
+const SQLITE_PRAGMAS: &str = sqlite_pragmas!();
+/// A server's readers read the file through a memory map (up to 256 MiB of it): a
+/// page read is then a memory access, not a system call copying it into each
+/// connection's own small cache. Not for the bulk import, whose peak memory is kept
+/// low and which reads little.
+const SQLITE_READER_PRAGMAS: &str = concat!(sqlite_pragmas!(), " PRAGMA mmap_size = 268435456;");
 const MAX_TX_ATTEMPTS: u32 = 8;
 
 impl Db {
@@ -109,7 +127,7 @@ impl Db {
         match url.backend() {
             Backend::Sqlite => {
                 let db = Self::connect_shared(url, 1).await?;
-                let read = sqlite_pool(8)
+                let read = sqlite_pool(8, SQLITE_READER_PRAGMAS)
                     .connect(url.expose())
                     .await
                     .map_err(|e| unreachable(url, &e))?;
@@ -137,7 +155,7 @@ impl Db {
         sqlx::any::install_default_drivers();
         let backend = url.backend();
         let options = match backend {
-            Backend::Sqlite => sqlite_pool(connections),
+            Backend::Sqlite => sqlite_pool(connections, SQLITE_PRAGMAS),
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(10)),
@@ -282,14 +300,17 @@ fn unreachable(url: &DatabaseUrl, err: &sqlx::Error) -> OpenError {
     }
 }
 
-fn sqlite_pool(max: u32) -> AnyPoolOptions {
+fn sqlite_pool(max: u32, pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
+        // A ping is a round trip to the connection's thread before every query, and a
+        // file on this machine does not drop like a network connection.
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                conn.execute(SQLITE_PRAGMAS).await?;
+                conn.execute(pragmas).await?;
                 Ok(())
             })
         })
@@ -303,5 +324,23 @@ fn describe(err: &sqlx::Error) -> String {
         sqlx::Error::Database(db) => db.message().to_owned(),
         sqlx::Error::PoolTimedOut => "no connection within the time limit".to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn marks_are_numbered_for_postgresql_and_positional_for_sqlite() {
+        let mut sql = String::new();
+        Backend::Postgres.push_rows(&mut sql, 2, 3);
+        sql.push_str(" IN ");
+        Backend::Postgres.push_list(&mut sql, 7, 2);
+        assert_eq!(sql, "($1,$2,$3),($4,$5,$6) IN ($7,$8)");
+        let mut sql = String::new();
+        Backend::Sqlite.push_rows(&mut sql, 2, 2);
+        Backend::Sqlite.push_list(&mut sql, 5, 1);
+        assert_eq!(sql, "(?,?),(?,?)(?)");
     }
 }
