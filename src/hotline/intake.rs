@@ -155,7 +155,15 @@ async fn write_batch<J: Sync, R: Send>(
         Ok(outcomes) => return outcomes,
         Err(err) => err,
     };
-    tracing::warn!(error = %err, jobs = jobs.len(), what, "a batch failed; writing its jobs one by one");
+    let raced = matches!(&err, HotlineError::Db(e) if is_unique_violation(e));
+    match jobs.len() {
+        1 if !raced => return vec![Err(err)],
+        // Alone, a unique key taken meanwhile is the usual race of a double click.
+        1 => tracing::debug!(error = %err, what, "a write lost a race; trying it again"),
+        n => {
+            tracing::warn!(error = %err, jobs = n, what, "a batch failed; writing its jobs one by one");
+        }
+    }
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
         let mut attempt = 0;
@@ -197,7 +205,7 @@ fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
 
 /// Writes `jobs` in the caller's transaction, each ending as it would alone: the keys
 /// and cases are looked up first (the writer is held, so nothing changes under us on
-/// SQLite; on PostgreSQL a race fails the insert and [`contact_alone`] settles it).
+/// SQLite; on PostgreSQL a race fails the insert and [`write_batch`] settles it).
 async fn contacts_together(
     tx: &mut AnyConnection,
     jobs: &[ContactSave],
