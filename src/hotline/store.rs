@@ -224,23 +224,38 @@ pub async fn contacts_by_keys(
     Ok(found)
 }
 
+/// Rows of `select` (a query ending in `… IN `) for each of `values`, asked for a
+/// thousand at a time.
+async fn fetch_in<T>(
+    conn: &mut AnyConnection,
+    select: &str,
+    values: &[&str],
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let backend = Backend::of(conn);
+    let mut found = Vec::new();
+    for chunk in values.chunks(1000) {
+        let mut sql = select.to_owned();
+        backend.push_list(&mut sql, 1, chunk.len());
+        let mut query = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+        for value in chunk {
+            query = query.bind(*value);
+        }
+        found.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
+}
+
 /// Which of `ids` are cases.
 pub async fn existing_cases(
     conn: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let backend = Backend::of(conn);
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CONTACTS_PER_INSERT) {
-        let mut sql = String::from("SELECT id FROM hotline_cases WHERE id IN ");
-        backend.push_list(&mut sql, 1, chunk.len());
-        let mut select = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            select = select.bind(*id);
-        }
-        found.extend(select.fetch_all(&mut *conn).await?);
-    }
-    Ok(found)
+    let found: Vec<(String,)> =
+        fetch_in(conn, "SELECT id FROM hotline_cases WHERE id IN ", ids).await?;
+    Ok(found.into_iter().map(|(id,)| id).collect())
 }
 
 /// A case opened by a contact.
@@ -379,19 +394,12 @@ pub async fn threads_by_senders(
     conn: &mut AnyConnection,
     sender_indexes: &[&str],
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let backend = Backend::of(conn);
-    let mut found = Vec::new();
-    for chunk in sender_indexes.chunks(TEXTS_PER_STATEMENT) {
-        let mut sql =
-            String::from("SELECT sender_index, id FROM sms_threads WHERE sender_index IN ");
-        backend.push_list(&mut sql, 1, chunk.len());
-        let mut select = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for index in chunk {
-            select = select.bind(*index);
-        }
-        found.extend(select.fetch_all(&mut *conn).await?);
-    }
-    Ok(found)
+    fetch_in(
+        conn,
+        "SELECT sender_index, id FROM sms_threads WHERE sender_index IN ",
+        sender_indexes,
+    )
+    .await
 }
 
 /// A thread opened by a sender's first text.
@@ -494,18 +502,13 @@ pub async fn known_message_sids(
     conn: &mut AnyConnection,
     sids: &[&str],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let backend = Backend::of(conn);
-    let mut found = Vec::new();
-    for chunk in sids.chunks(TEXTS_PER_STATEMENT) {
-        let mut sql = String::from("SELECT message_sid FROM sms_messages WHERE message_sid IN ");
-        backend.push_list(&mut sql, 1, chunk.len());
-        let mut select = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-        for sid in chunk {
-            select = select.bind(*sid);
-        }
-        found.extend(select.fetch_all(&mut *conn).await?);
-    }
-    Ok(found)
+    let found: Vec<(String,)> = fetch_in(
+        conn,
+        "SELECT message_sid FROM sms_messages WHERE message_sid IN ",
+        sids,
+    )
+    .await?;
+    Ok(found.into_iter().map(|(sid,)| sid).collect())
 }
 
 /// One text of a thread, its body sealed.
