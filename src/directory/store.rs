@@ -96,10 +96,9 @@ pub fn upserts<'a>(
                 match field.kind {
                     Kind::Number => match cell.as_ref().and_then(Cell::as_number) {
                         Some(number) => arguments.add(number),
-                        // sqlx 0.9's Any driver sends a NULL f64 to PostgreSQL as a
-                        // float4 and a NULL f32 as a float8: a statement prepared with
-                        // a NULL f64 then refuses the numbers of the next rows.
-                        None => arguments.add(None::<f32>),
+                        // A NULL of the column's own type: PostgreSQL fixes a
+                        // statement's parameter types when it is prepared.
+                        None => arguments.add(None::<f64>),
                     },
                     _ => arguments.add(cell.as_ref().and_then(Cell::as_text)),
                 }
