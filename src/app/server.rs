@@ -188,8 +188,8 @@ impl Application {
     }
 
     /// Serves until `stop` is cancelled; then stops taking connections, lets requests
-    /// in flight finish (up to the grace period), stops the job worker and closes the
-    /// database.
+    /// in flight finish (up to the grace period), stops the job worker and the SQLite
+    /// checkpoints and closes the database.
     pub async fn run(self, stop: CancellationToken) -> std::io::Result<()> {
         let runner = JobRunner::new(self.db.clone())
             .with_handler(Arc::new(Extractor {
@@ -207,6 +207,7 @@ impl Application {
             }));
         let worker = tokio::spawn(runner.run(Duration::from_secs(1), stop.child_token()));
         let reminders = tokio::spawn(schedule_reminders(self.db.clone(), stop.child_token()));
+        let checkpoints = tokio::spawn(self.db.clone().keep_log_short(stop.child_token()));
         let follower = Arc::clone(&self.search).follow(self.db.clone(), stop.child_token());
         let library = Arc::clone(&self.library).follow(self.db.clone(), stop.child_token());
         // The peer address feeds the per-IP limits; it is never logged.
@@ -230,6 +231,7 @@ impl Application {
         let _ = follower.await;
         let _ = library.await;
         let _ = reminders.await;
+        let _ = checkpoints.await;
         self.db.close().await;
         tracing::info!("stopped");
         result

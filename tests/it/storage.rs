@@ -307,6 +307,52 @@ async fn shutting_down_closes_the_sqlite_database_cleanly() {
     db.close().await;
 }
 
+/// Without a checkpoint of its own, the writer would fold the log into the database
+/// only at 4,000 pages (64 MiB), far beyond what this test writes: the file grows
+/// only because the server's checkpoint connection copies the log while it runs.
+#[tokio::test]
+async fn a_running_server_folds_the_write_ahead_log_into_the_database_by_itself() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(app.db.writer())
+        .await
+        .unwrap();
+    assert_eq!(
+        pages, 4000,
+        "the writer's own checkpoints are only a backstop"
+    );
+    let file = app.fresh.dir.path().join("atip.db");
+    let before = std::fs::metadata(&file).unwrap().len();
+    let many: Vec<_> = (0..3000)
+        .map(|i| {
+            (
+                OrgId::new(),
+                org(
+                    &format!("Outreach partner number {i:05}"),
+                    OrgKind::Coalition,
+                    None,
+                ),
+            )
+        })
+        .collect();
+    orgs::create_many(&app.db, &many).await.unwrap();
+    let wal = app.fresh.dir.path().join("atip.db-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let mut grown = before;
+    for _ in 0..100 {
+        grown = std::fs::metadata(&file).unwrap().len();
+        if grown > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        grown > before,
+        "the database file stayed at {before} bytes: nothing was checkpointed"
+    );
+    assert_eq!(orgs::count(&app.db).await.unwrap(), 3000);
+}
+
 async fn foreign_keys_are_enforced(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let orphan = vec![(

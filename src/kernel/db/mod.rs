@@ -5,9 +5,11 @@
 //! separate one-connection pool for writes: SQLite allows one writer at a time, and
 //! queueing writers in the pool is kinder than `SQLITE_BUSY` errors.
 
+mod checkpoint;
 mod migrate;
 mod url;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use scoped_futures::ScopedBoxFuture;
@@ -80,6 +82,8 @@ pub struct Db {
     write: AnyPool,
     /// Opened by [`Db::connect_for_bulk`].
     bulk: bool,
+    /// Pools opened by [`Db::for_writer_thread`], which [`Db::close`] closes too.
+    writer_threads: Arc<Mutex<Vec<AnyPool>>>,
 }
 
 /// Why the database could not be opened, in words an operator can act on.
@@ -115,25 +119,41 @@ macro_rules! sqlite_pragmas {
     };
 }
 const SQLITE_PRAGMAS: &str = sqlite_pragmas!();
+/// A server's writer leaves checkpoints to [`Db::keep_log_short`] and checkpoints the
+/// log itself only past 4,000 pages (64 MiB of 16 KiB pages, sixteen times SQLite's
+/// default), when those cannot keep up or do not run. It keeps 64 MiB of pages and
+/// reads the file through a memory map as the readers do: with SQLite's default 2 MiB
+/// the index pages that each batch of contacts touches at random were read from the
+/// file again and again (a fifth of the writer's time, measured with perf). Its
+/// statement journals and sorts stay in memory: as files under the temporary folder,
+/// a batch's writes to them sometimes took over 10 ms.
+const SQLITE_WRITER_PRAGMAS: &str = concat!(
+    sqlite_pragmas!(),
+    " PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
+     PRAGMA temp_store = MEMORY;"
+);
 /// A server's readers read the file through a memory map (up to 256 MiB of it): a
 /// page read is then a memory access, not a system call copying it into each
-/// connection's own small cache. Not for the bulk import, whose peak memory is kept
-/// low and which reads little.
-const SQLITE_READER_PRAGMAS: &str = concat!(sqlite_pragmas!(), " PRAGMA mmap_size = 268435456;");
+/// connection's own small cache; their sorts stay in memory. Not for the bulk import,
+/// whose peak memory is kept low and which reads little.
+const SQLITE_READER_PRAGMAS: &str = concat!(
+    sqlite_pragmas!(),
+    " PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;"
+);
 const MAX_TX_ATTEMPTS: u32 = 8;
 
 impl Db {
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, OpenError> {
         match url.backend() {
             Backend::Sqlite => {
-                let db = Self::connect_shared(url, 1).await?;
+                let db = Self::connect_shared(url, 1, SQLITE_WRITER_PRAGMAS).await?;
                 let read = sqlite_pool(8, SQLITE_READER_PRAGMAS)
                     .connect(url.expose())
                     .await
                     .map_err(|e| unreachable(url, &e))?;
                 Ok(Self { read, ..db })
             }
-            Backend::Postgres => Self::connect_shared(url, 16).await,
+            Backend::Postgres => Self::connect_shared(url, 16, "").await,
         }
     }
 
@@ -144,18 +164,23 @@ impl Db {
         match url.backend() {
             Backend::Sqlite => Ok(Self {
                 bulk: true,
-                ..Self::connect_shared(url, 1).await?
+                ..Self::connect_shared(url, 1, SQLITE_PRAGMAS).await?
             }),
             Backend::Postgres => Self::connect(url).await,
         }
     }
 
-    /// One pool for reads and writes (on SQLite, the writer; see [`Db::connect`]).
-    async fn connect_shared(url: &DatabaseUrl, connections: u32) -> Result<Self, OpenError> {
+    /// One pool for reads and writes (on SQLite, the writer, whose connections run
+    /// `sqlite_pragmas`; see [`Db::connect`]).
+    async fn connect_shared(
+        url: &DatabaseUrl,
+        connections: u32,
+        sqlite_pragmas: &'static str,
+    ) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
         let backend = url.backend();
         let options = match backend {
-            Backend::Sqlite => sqlite_pool(connections, SQLITE_PRAGMAS),
+            Backend::Sqlite => sqlite_pool(connections, sqlite_pragmas),
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(10)),
@@ -179,7 +204,34 @@ impl Db {
             read: pool.clone(),
             write: pool,
             bulk: false,
+            writer_threads: Arc::default(),
         })
+    }
+
+    /// A handle for a writer on a runtime of its own, to be called on that runtime.
+    /// On PostgreSQL it has a connection of its own, opened when first used, which
+    /// that runtime drives: a connection answers through the runtime that opened it,
+    /// and a busy server's runtime passes answers on late. On SQLite it is this
+    /// handle, because the file takes one writer at a time.
+    #[must_use]
+    pub fn for_writer_thread(&self) -> Self {
+        match self.backend {
+            Backend::Sqlite => self.clone(),
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with((*self.write.connect_options()).clone());
+                if let Ok(mut pools) = self.writer_threads.lock() {
+                    pools.push(pool.clone());
+                }
+                Self {
+                    read: pool.clone(),
+                    write: pool,
+                    ..self.clone()
+                }
+            }
+        }
     }
 
     /// Before a bulk write on SQLite, on a database opened with
@@ -280,8 +332,17 @@ impl Db {
         }
     }
 
-    /// Closes every connection; SQLite checkpoints its WAL on the last close.
+    /// Closes every connection, the writer threads' too; SQLite checkpoints its WAL on
+    /// the last close.
     pub async fn close(&self) {
+        let writer_threads = self
+            .writer_threads
+            .lock()
+            .map(|mut pools| std::mem::take(&mut *pools))
+            .unwrap_or_default();
+        for pool in writer_threads {
+            pool.close().await;
+        }
         self.read.close().await;
         self.write.close().await;
     }
