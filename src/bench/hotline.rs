@@ -1255,6 +1255,18 @@ async fn prepare(options: &Options, dir: &Path) -> anyhow::Result<(Config, Staff
     let started = Instant::now();
     let seeded = seed(&db, &crypto, &staff, options).await?;
     println!("seed total: {:.1} s", started.elapsed().as_secs_f64());
+    if db.backend() == Backend::Postgres {
+        // A database that has held this much for a while has statistics (autovacuum
+        // gathers them within minutes of a bulk load). Without them PostgreSQL takes
+        // the just-filled tables for empty and scans them: contact saves measured
+        // 1,123/s on the 200,000-contact seed against 4,822/s on a tenth of it.
+        let started = Instant::now();
+        sqlx::query("ANALYZE").execute(db.writer()).await?;
+        println!(
+            "statistics (ANALYZE): {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     db.close().await;
     Ok((config, staff, seeded))
 }

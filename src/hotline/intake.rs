@@ -9,11 +9,12 @@ use std::collections::{HashMap, HashSet};
 use scoped_futures::ScopedFutureExt as _;
 use sqlx::AnyConnection;
 
+use super::model::related;
 use super::service::{HotlineError, is_unique_violation};
 use super::store::{self, ContactRow, KeyedContact};
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::batch::GroupCommit;
-use crate::kernel::db::{Backend, Db};
+use crate::kernel::db::Db;
 
 /// Jobs in one transaction at most. Enough for every client of a busy hotline to
 /// share one commit; a full batch of contacts is about 300 KB of rows.
@@ -35,6 +36,9 @@ pub struct Saved {
     pub case_id: Option<String>,
     /// Saved before under the same key: nothing new was stored.
     pub replayed: bool,
+    /// Other cases of the caller's number (see [`related::related`]), found in the
+    /// batch's transaction with one query for all its numbers.
+    pub related_cases: Vec<String>,
 }
 
 /// A text that came in, ready to write: sealed, its sender indexed.
@@ -61,45 +65,40 @@ pub enum Stored {
     New { first: bool },
 }
 
-/// How contacts and texts are written: on SQLite by a writer thread each, in groups;
-/// on PostgreSQL by the request itself, alone.
+/// How contacts and texts are written: by a writer thread each, in groups.
 ///
-/// PostgreSQL takes many writers at once (texts need nothing from each other, and
-/// contacts queue only for the audit counter at the end), and its connections belong
-/// to the runtime that opened them. Measured with one writer thread for it too: 715
-/// texts/s and 689 contacts/s, against 3,258 and 910/s written one by one by their
-/// requests (docs/benchmarks.md).
+/// On SQLite the writers share the one writer connection. On PostgreSQL each has a
+/// connection of its own, opened on its thread's runtime: contacts all queue for the
+/// audit chain's counter, which a transaction holds from its append until its
+/// commit is flushed to disk, so one transaction per save meant one flush after
+/// another; in groups, the saves waiting share one. Texts share their flushes too.
+/// On the same 200,000-contact seed, with the writers on the server's pool instead
+/// (its connections driven by the busy server runtime): 5,468 and 6,506 contacts/s
+/// against 9,297 and 9,781/s on connections of their own (docs/benchmarks.md).
 pub struct Intake {
     db: Db,
-    writers: Option<Writers>,
-}
-
-struct Writers {
     contacts: GroupCommit<ContactSave, Result<Saved, HotlineError>>,
     texts: GroupCommit<TextSave, Result<Stored, HotlineError>>,
 }
 
 impl Intake {
-    /// Starts the writer threads, on SQLite.
+    /// Starts the writer threads.
     pub fn start(db: &Db) -> std::io::Result<Self> {
-        let writers = match db.backend() {
-            Backend::Postgres => None,
-            Backend::Sqlite => {
-                let for_contacts = db.clone();
-                let for_texts = db.clone();
-                Some(Writers {
-                    contacts: GroupCommit::start("contacts", BATCH_MAX, move |jobs| {
-                        write_contacts(for_contacts.clone(), jobs)
-                    })?,
-                    texts: GroupCommit::start("texts", BATCH_MAX, move |jobs| {
-                        write_texts(for_texts.clone(), jobs)
-                    })?,
-                })
-            }
-        };
+        let (for_contacts, for_texts) = (db.clone(), db.clone());
         Ok(Self {
             db: db.clone(),
-            writers,
+            contacts: GroupCommit::start(
+                "contacts",
+                BATCH_MAX,
+                move || for_contacts.for_writer_thread(),
+                write_contacts,
+            )?,
+            texts: GroupCommit::start(
+                "texts",
+                BATCH_MAX,
+                move || for_texts.for_writer_thread(),
+                write_texts,
+            )?,
         })
     }
 
@@ -107,21 +106,15 @@ impl Intake {
         &self.db
     }
 
-    /// Saves a contact (on SQLite with those waiting beside it). Dropping the future
-    /// does not leave part of the contact saved.
+    /// Saves a contact with those waiting beside it. Dropping the future does not
+    /// leave part of the contact saved.
     pub async fn contact(&self, job: ContactSave) -> Result<Saved, HotlineError> {
-        match &self.writers {
-            Some(writers) => writers.contacts.submit(job).await?,
-            None => only(write_contacts(self.db.clone(), vec![job]).await),
-        }
+        self.contacts.submit(job).await?
     }
 
-    /// Stores a text (on SQLite with those waiting beside it).
+    /// Stores a text with those waiting beside it.
     pub async fn text(&self, job: TextSave) -> Result<Stored, HotlineError> {
-        match &self.writers {
-            Some(writers) => writers.texts.submit(job).await?,
-            None => only(write_texts(self.db.clone(), vec![job]).await),
-        }
+        self.texts.submit(job).await?
     }
 }
 
@@ -243,6 +236,7 @@ async fn contacts_together(
                     id: earlier.id.clone(),
                     case_id: earlier.case_id.clone(),
                     replayed: true,
+                    related_cases: Vec::new(),
                 })
             } else {
                 Err(HotlineError::KeyReused)
@@ -281,13 +275,40 @@ async fn contacts_together(
             id: row.id.clone(),
             case_id: row.case_id.clone(),
             replayed: false,
+            related_cases: Vec::new(),
         }));
     }
     store::insert_cases(tx, &opened).await?;
     store::insert_contacts(tx, &contacts).await?;
+    relate(tx, jobs, &mut outcomes).await?;
     // Last, as every audited write: the chain's counter stays locked until commit.
     audit::append_all(tx, &events).await?;
     Ok(outcomes)
+}
+
+/// Fills in each saved contact's related cases, as a read after the whole batch would
+/// find them, with one query for all the batch's numbers.
+async fn relate(
+    tx: &mut AnyConnection,
+    jobs: &[ContactSave],
+    outcomes: &mut [Result<Saved, HotlineError>],
+) -> Result<(), sqlx::Error> {
+    let mut numbers: Vec<&str> = jobs
+        .iter()
+        .filter_map(|j| j.row.caller_phone_index.as_deref())
+        .collect();
+    if numbers.is_empty() {
+        return Ok(());
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    let sightings = store::sightings(tx, &numbers).await?;
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        if let (Some(number), Ok(saved)) = (&job.row.caller_phone_index, outcome) {
+            saved.related_cases = related::related(&sightings, number, saved.case_id.as_deref());
+        }
+    }
+    Ok(())
 }
 
 async fn write_texts(db: Db, jobs: Vec<TextSave>) -> Vec<Result<Stored, HotlineError>> {

@@ -34,9 +34,7 @@ pub async fn of_contact(db: &Db, contact_id: &str) -> Result<Option<Overview>, H
         None => None,
     };
     let related_cases = match &contact.caller_phone_index {
-        Some(index) => {
-            store::related_cases(pool, index, contact_id, contact.case_id.as_deref()).await?
-        }
+        Some(index) => store::related_cases(pool, index, contact.case_id.as_deref()).await?,
         None => Vec::new(),
     };
     let reports = match &contact.case_id {

@@ -131,7 +131,6 @@ pub async fn record(
     new: NewContact,
 ) -> Result<Recorded, HotlineError> {
     let row = sealed_row(crypto, advocate, key, request_hash, &new).await?;
-    let phone_index = row.caller_phone_index.clone();
     let opens = match (&new.case, &row.case_id) {
         (CaseLink::New(kind), Some(case_id)) => Some((
             code(kind),
@@ -153,6 +152,7 @@ pub async fn record(
         id,
         case_id,
         replayed,
+        related_cases,
     } = intake
         .contact(ContactSave {
             row,
@@ -160,12 +160,6 @@ pub async fn record(
             created,
         })
         .await?;
-    let related_cases = match &phone_index {
-        Some(index) => {
-            store::related_cases(intake.db().reader(), index, &id, case_id.as_deref()).await?
-        }
-        None => Vec::new(),
-    };
     Ok(Recorded {
         id,
         case_id,

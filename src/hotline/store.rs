@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
+use super::model::related;
 use crate::kernel::db::Backend;
 
 /// A contact as stored (sealed columns still sealed).
@@ -352,37 +353,73 @@ pub async fn cases_of_phone(
 }
 
 /// Cases a contact from this number (by its blind index) may be about, besides its
-/// own: those of earlier contacts from the number, newest first, then those that name
-/// it as an identifier, newest first; 20 of each at most.
+/// own (see [`related::related`]).
 pub async fn related_cases(
     pool: &AnyPool,
     phone_index: &str,
-    contact_id: &str,
     own_case: Option<&str>,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT case_id, source, latest FROM (\
-           SELECT case_id, 0 AS source, MAX(started_at) AS latest FROM hotline_contacts \
-           WHERE caller_phone_index = $1 AND case_id IS NOT NULL AND id <> $2 AND case_id <> $3 \
-           GROUP BY case_id ORDER BY MAX(started_at) DESC LIMIT 20) AS callers \
-         UNION ALL SELECT case_id, source, latest FROM (\
-           SELECT case_id, 1 AS source, MAX(created_at) AS latest FROM hotline_case_identifiers \
-           WHERE blind_index = $1 AND case_id <> $3 \
-           GROUP BY case_id ORDER BY MAX(created_at) DESC LIMIT 20) AS named \
-         ORDER BY source, latest DESC",
-    )
-    .bind(phone_index)
-    .bind(contact_id)
-    .bind(own_case.unwrap_or(""))
-    .fetch_all(pool)
-    .await?;
-    let mut related: Vec<String> = Vec::with_capacity(rows.len());
-    for (case, _, _) in rows {
-        if !related.contains(&case) {
-            related.push(case);
+    let mut conn = pool.acquire().await?;
+    let sightings = sightings(&mut conn, &[phone_index]).await?;
+    Ok(related::related(&sightings, phone_index, own_case))
+}
+
+/// For each of these numbers (blind indexes), the newest cases of its calls and the
+/// newest cases naming it, as many of each as [`related::related`] needs, in one
+/// query for a whole batch of contacts.
+pub async fn sightings(
+    conn: &mut AnyConnection,
+    numbers: &[&str],
+) -> Result<Vec<related::Sighting>, sqlx::Error> {
+    let backend = Backend::of(conn);
+    let mut found = Vec::new();
+    for chunk in numbers.chunks(500) {
+        let n = chunk.len();
+        let mut sql = String::from(
+            "SELECT phone, case_id, source, latest FROM (\
+               SELECT caller_phone_index AS phone, case_id, 0 AS source, MAX(started_at) AS latest, \
+                 ROW_NUMBER() OVER (PARTITION BY caller_phone_index ORDER BY MAX(started_at) DESC, case_id) AS place \
+               FROM hotline_contacts WHERE case_id IS NOT NULL AND caller_phone_index IN ",
+        );
+        backend.push_list(&mut sql, 1, n);
+        sql.push_str(" GROUP BY caller_phone_index, case_id) AS calls WHERE place <= ");
+        backend.push_mark(&mut sql, n + 1);
+        sql.push_str(
+            " UNION ALL SELECT phone, case_id, source, latest FROM (\
+               SELECT blind_index AS phone, case_id, 1 AS source, MAX(created_at) AS latest, \
+                 ROW_NUMBER() OVER (PARTITION BY blind_index ORDER BY MAX(created_at) DESC, case_id) AS place \
+               FROM hotline_case_identifiers WHERE blind_index IN ",
+        );
+        backend.push_list(&mut sql, n + 2, n);
+        sql.push_str(" GROUP BY blind_index, case_id) AS names WHERE place <= ");
+        backend.push_mark(&mut sql, 2 * n + 2);
+        // One more than shown: a contact's own case is among them but not shown.
+        let wanted = i64::try_from(related::PER_SOURCE + 1).unwrap_or(i64::MAX);
+        let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+        for number in chunk {
+            query = query.bind(*number);
         }
+        query = query.bind(wanted);
+        for number in chunk {
+            query = query.bind(*number);
+        }
+        query = query.bind(wanted);
+        let rows = query.fetch_all(&mut *conn).await?;
+        found.extend(
+            rows.into_iter()
+                .map(|(number, case_id, source, latest)| related::Sighting {
+                    number,
+                    case_id,
+                    source: if source == 0 {
+                        related::Source::Calls
+                    } else {
+                        related::Source::Names
+                    },
+                    latest,
+                }),
+        );
     }
-    Ok(related)
+    Ok(found)
 }
 
 /// Texts per statement in the text line's writes: a few values each, far under both

@@ -25,20 +25,23 @@ pub struct GroupCommit<J, R> {
 pub struct WriterStopped;
 
 impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
-    /// Starts the writer, named `name`, on a thread of its own. `write` gets the jobs
-    /// waiting (at most `max`, in the order they came) and answers each of them, in
-    /// the same order. Each batch runs as a task of its own, so a panic in it fails
-    /// that batch's jobs and the next batch is written as usual. The thread ends when
-    /// the last handle is dropped.
+    /// Starts the writer, named `name`, on a thread of its own. `open` makes what the
+    /// writer writes with (on that thread's runtime, so that connections it opens are
+    /// driven there); `write` gets it and the jobs waiting (at most `max`, in the order
+    /// they came) and answers each of them, in the same order. Each batch runs as a
+    /// task of its own, so a panic in it fails that batch's jobs and the next batch is
+    /// written as usual. The thread ends when the last handle is dropped.
     ///
     /// Why a thread: a write is a dozen round trips to the database, and on a busy
     /// server's runtime each answer waits behind every other request's work before
     /// the writer sees it (measured: a batch of 40 contacts held the writer 27 ms, of
     /// which SQLite worked a quarter). Alone on its thread, the writer goes on the
     /// moment an answer comes.
-    pub fn start<W, F>(name: &str, max: usize, write: W) -> std::io::Result<Self>
+    pub fn start<C, O, W, F>(name: &str, max: usize, open: O, write: W) -> std::io::Result<Self>
     where
-        W: Fn(Vec<J>) -> F + Send + 'static,
+        C: Clone + Send + 'static,
+        O: FnOnce() -> C + Send + 'static,
+        W: Fn(C, Vec<J>) -> F + Send + 'static,
         F: Future<Output = Vec<R>> + Send + 'static,
     {
         let (queue, mut jobs) = mpsc::channel::<Queued<J, R>>(max * 4);
@@ -49,13 +52,14 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
             .name(format!("atip-{name}"))
             .spawn(move || {
                 runtime.block_on(async move {
+                    let with = open();
                     let mut waiting = Vec::with_capacity(max);
                     while jobs.recv_many(&mut waiting, max).await > 0 {
                         let (batch, answers): (Vec<J>, Vec<_>) = waiting.drain(..).unzip();
                         // Jobs whose requests went away are written all the same: a
                         // request dropped after it queued its job gets its whole write
                         // or none of it.
-                        if let Ok(results) = tokio::spawn(write(batch)).await {
+                        if let Ok(results) = tokio::spawn(write(with.clone(), batch)).await {
                             for (answer, result) in answers.into_iter().zip(results) {
                                 let _ = answer.send(result);
                             }
@@ -91,15 +95,20 @@ mod tests {
         let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = Arc::clone(&batches);
         let writer = Arc::new(
-            GroupCommit::start("test", 8, move |jobs: Vec<u32>| {
-                let seen = Arc::clone(&seen);
-                async move {
-                    // Slow enough that the other jobs queue behind the first.
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    seen.lock().map(|mut s| s.push(jobs.len())).ok();
-                    jobs.into_iter().map(|j| j * 10).collect::<Vec<_>>()
-                }
-            })
+            GroupCommit::start(
+                "test",
+                8,
+                || (),
+                move |(), jobs: Vec<u32>| {
+                    let seen = Arc::clone(&seen);
+                    async move {
+                        // Slow enough that the other jobs queue behind the first.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        seen.lock().map(|mut s| s.push(jobs.len())).ok();
+                        jobs.into_iter().map(|j| j * 10).collect::<Vec<_>>()
+                    }
+                },
+            )
             .unwrap(),
         );
         let mut tasks = Vec::new();
@@ -121,13 +130,18 @@ mod tests {
     async fn a_panicking_batch_fails_its_own_jobs_only() {
         let calls = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&calls);
-        let writer = GroupCommit::start("test", 4, move |jobs: Vec<u32>| {
-            let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
-            async move {
-                assert!(!first, "the first batch fails");
-                jobs
-            }
-        })
+        let writer = GroupCommit::start(
+            "test",
+            4,
+            || (),
+            move |(), jobs: Vec<u32>| {
+                let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+                async move {
+                    assert!(!first, "the first batch fails");
+                    jobs
+                }
+            },
+        )
         .unwrap();
         assert!(writer.submit(1).await.is_err());
         assert_eq!(writer.submit(2).await.unwrap(), 2);
@@ -138,14 +152,19 @@ mod tests {
         let written = Arc::new(AtomicUsize::new(0));
         let count = Arc::clone(&written);
         let writer = Arc::new(
-            GroupCommit::start("test", 4, move |jobs: Vec<u32>| {
-                let count = Arc::clone(&count);
-                async move {
-                    tokio::time::sleep(Duration::from_millis(30)).await;
-                    count.fetch_add(jobs.len(), Ordering::SeqCst);
-                    jobs
-                }
-            })
+            GroupCommit::start(
+                "test",
+                4,
+                || (),
+                move |(), jobs: Vec<u32>| {
+                    let count = Arc::clone(&count);
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        count.fetch_add(jobs.len(), Ordering::SeqCst);
+                        jobs
+                    }
+                },
+            )
             .unwrap(),
         );
         let caller = tokio::spawn({

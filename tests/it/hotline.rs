@@ -1449,16 +1449,14 @@ async fn contacts_waiting_together_each_end_as_if_sent_alone(backend: Backend) {
         .unwrap();
         assert_eq!(recorded.as_deref(), Some(request_id.as_str()));
     }
-    // On SQLite they waited together and were written together: the events of one
-    // batch share their time. (PostgreSQL writes each in its own transaction.)
-    if backend == Backend::Sqlite {
-        let batches = count(
-            &app,
-            "SELECT COUNT(DISTINCT at) FROM audit_events WHERE action = 'hotline.contact.create'",
-        )
-        .await;
-        assert!(batches <= 5, "16 saves in {batches} transactions");
-    }
+    // They waited together and were written together: the events of one batch share
+    // their time.
+    let batches = count(
+        &app,
+        "SELECT COUNT(DISTINCT at) FROM audit_events WHERE action = 'hotline.contact.create'",
+    )
+    .await;
+    assert!(batches <= 5, "16 saves in {batches} transactions");
     app.shutdown().await;
 }
 

@@ -11,5 +11,6 @@ pub mod coverage;
 pub mod crisis;
 pub mod identifier;
 pub mod referral;
+pub mod related;
 pub mod screening;
 pub mod voice;
