@@ -3,6 +3,7 @@
 pub mod invitations;
 pub mod mfa;
 pub mod model;
+pub mod recent;
 pub mod routes;
 pub mod service;
 mod store;

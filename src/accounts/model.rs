@@ -125,6 +125,8 @@ pub fn wait_after(failures: i64) -> Duration {
 pub struct SessionPolicy {
     pub idle: Duration,
     pub absolute: Duration,
+    /// How long a checked session is relied on before it is read again.
+    pub recheck: Duration,
     pub secure_cookies: bool,
     /// Whether roles that read personal data must use a second factor (off only in
     /// `atip demo`, which says so on every page).

@@ -210,7 +210,13 @@ pub async fn sign_out(
     Form(form): Form<SignOutForm>,
 ) -> Result<Response, HtmlError> {
     check_form_token(&state, &principal, &form.csrf).await?;
-    service::sign_out(&state.db, &principal, form.everywhere.is_some()).await?;
+    service::sign_out(
+        &state.db,
+        &state.recent_sessions,
+        &principal,
+        form.everywhere.is_some(),
+    )
+    .await?;
     let mut response = Redirect::to("/").into_response();
     set_cookie(&mut response, &clear_session_cookie(&state));
     Ok(response)

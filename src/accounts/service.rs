@@ -5,6 +5,7 @@ use std::time::Duration;
 use scoped_futures::ScopedFutureExt;
 
 use super::model::{Email, LOCK_AFTER, NewUser, Phone, SessionPolicy, Status, wait_after};
+use super::recent::RecentSessions;
 use super::store::{self, SealedContact, SessionRow, UserRow};
 use crate::kernel::audit::{self, Event, Outcome};
 use crate::kernel::auth::password::{self, Password, WeakPassword};
@@ -340,18 +341,24 @@ async fn record_failure(db: &Db, user: Option<&UserRow>) -> Result<(), AccountEr
 }
 
 /// The principal for a session cookie, if the session is alive and its account active.
-/// A session idle too long or past its absolute end is deleted.
+/// A session idle too long or past its absolute end is deleted. One checked within
+/// the last seconds is taken from `recent` (see [`super::recent`]).
 pub async fn resolve_session(
     db: &Db,
     crypto: &Crypto,
     token: &str,
     policy: SessionPolicy,
+    recent: &RecentSessions,
 ) -> Result<Option<Principal>, AccountError> {
     let id = stored_form(token);
+    let now = now_micros();
+    if let Some(principal) = recent.get(&id, now, policy.idle) {
+        return Ok(Some(principal));
+    }
+    let turn = recent.turn();
     let Some((session, user, roles)) = store::session_with_user(db.reader(), &id).await? else {
         return Ok(None);
     };
-    let now = now_micros();
     if now >= session.expires_at || now - session.last_seen_at >= micros(policy.idle) {
         db.transaction(|tx| store::delete_session(tx, &id).scope_boxed())
             .await?;
@@ -362,17 +369,20 @@ pub async fn resolve_session(
     }
     // Saving every request's time would make every read a write; a minute is precise
     // enough for a 15-minute idle limit.
-    if now - session.last_seen_at > 60_000_000 {
+    let mut last_seen_at = session.last_seen_at;
+    if now - last_seen_at > 60_000_000 {
         store::touch_session(db.writer(), &id, now).await?;
+        last_seen_at = now;
     }
+    let expires_at = session.expires_at;
     let session = SessionRef {
         id,
         csrf_token: session.csrf_token,
         stage: Stage::parse(&session.stage).unwrap_or(Stage::Mfa),
     };
-    principal_for(crypto, user, roles, Some(session), None)
-        .await
-        .map(Some)
+    let principal = principal_for(crypto, user, roles, Some(session), None).await?;
+    recent.put(turn, &principal, expires_at, last_seen_at);
+    Ok(Some(principal))
 }
 
 /// The principal of an active account, with its roles and its name opened.
@@ -403,6 +413,7 @@ pub(super) async fn principal_for(
 /// Ends this session, or every session of the account.
 pub async fn sign_out(
     db: &Db,
+    recent: &RecentSessions,
     principal: &Principal,
     everywhere: bool,
 ) -> Result<(), AccountError> {
@@ -429,7 +440,13 @@ pub async fn sign_out(
         }
         .scope_boxed()
     })
-    .await
+    .await?;
+    if everywhere {
+        recent.forget_account(principal.id);
+    } else if let Some(session) = &principal.session {
+        recent.forget(&session.id);
+    }
+    Ok(())
 }
 
 /// Locks, unlocks (to active) or disables an account; ends its sessions unless unlocking.
@@ -470,6 +487,7 @@ pub(super) fn resource_of(user: &UserRow) -> Resource {
 /// account, or none this administrator may manage.
 pub async fn set_status_by(
     db: &Db,
+    recent: &RecentSessions,
     admin: &Principal,
     id: UserId,
     status: Status,
@@ -478,6 +496,7 @@ pub async fn set_status_by(
         return Ok(false);
     };
     apply_status(db, &user, status, Some(admin)).await?;
+    recent.forget_account(id);
     Ok(true)
 }
 
@@ -488,6 +507,7 @@ pub async fn set_status_by(
 /// administrator may grant.
 pub async fn set_roles_by(
     db: &Db,
+    recent: &RecentSessions,
     admin: &Principal,
     id: UserId,
     roles: &[Role],
@@ -532,6 +552,7 @@ pub async fn set_roles_by(
         .scope_boxed()
     })
     .await?;
+    recent.forget_account(id);
     Ok(true)
 }
 

@@ -266,15 +266,18 @@ pub async fn set_roles(
     for (_, value) in pairs.iter().filter(|(k, _)| k == "role") {
         roles.push(Role::parse(value).ok_or(HtmlError::BadRequest)?);
     }
-    let problem = match accounts::set_roles_by(&state.db, &principal, id, &roles).await {
-        Ok(true) => return Ok(Redirect::to("/admin/users").into_response()),
-        Ok(false) => return Err(HtmlError::NotFound),
-        Err(AccountError::NoRole) => "admin-roles-none",
-        Err(AccountError::OwnRoles) => "admin-roles-own",
-        Err(AccountError::NotGrantable) => "admin-roles-grant",
-        Err(AccountError::Organization) => "admin-roles-org",
-        Err(other) => return Err(other.into()),
-    };
+    let problem =
+        match accounts::set_roles_by(&state.db, &state.recent_sessions, &principal, id, &roles)
+            .await
+        {
+            Ok(true) => return Ok(Redirect::to("/admin/users").into_response()),
+            Ok(false) => return Err(HtmlError::NotFound),
+            Err(AccountError::NoRole) => "admin-roles-none",
+            Err(AccountError::OwnRoles) => "admin-roles-own",
+            Err(AccountError::NotGrantable) => "admin-roles-grant",
+            Err(AccountError::Organization) => "admin-roles-org",
+            Err(other) => return Err(other.into()),
+        };
     let page = users_page(&state, &principal, InvitationForm::default(), Some(problem)).await?;
     Ok((StatusCode::BAD_REQUEST, page).into_response())
 }
@@ -454,7 +457,7 @@ pub async fn set_status(
         "active" => Status::Active,
         _ => return Err(HtmlError::BadRequest),
     };
-    if !accounts::set_status_by(&state.db, &principal, id, status).await? {
+    if !accounts::set_status_by(&state.db, &state.recent_sessions, &principal, id, status).await? {
         return Err(HtmlError::NotFound);
     }
     Ok(Redirect::to("/admin/users").into_response())

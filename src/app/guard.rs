@@ -48,7 +48,15 @@ pub async fn resolve_principal(
         };
     }
     if let Some(token) = read_cookie(request.headers(), state.sessions.cookie_name()) {
-        match service::resolve_session(&state.db, &state.crypto, &token, state.sessions).await {
+        let resolved = service::resolve_session(
+            &state.db,
+            &state.crypto,
+            &token,
+            state.sessions,
+            &state.recent_sessions,
+        )
+        .await;
+        match resolved {
             Ok(Some(principal)) => {
                 request.extensions_mut().insert(principal);
             }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub db: Db,
     pub openapi: Arc<OpenApi>,
     pub sessions: SessionPolicy,
+    /// Sessions checked in the last seconds (see [`crate::accounts::recent`]).
+    pub recent_sessions: Arc<crate::accounts::recent::RecentSessions>,
     pub crypto: Crypto,
     pub search: std::sync::Arc<crate::directory::search::Search>,
     pub vetting: crate::directory::model::Vetting,

@@ -125,6 +125,7 @@ pub fn build(
         db,
         openapi: Arc::new(openapi),
         sessions,
+        recent_sessions: Arc::new(accounts::recent::RecentSessions::new(sessions.recheck)),
         crypto,
         search,
         vetting: limits.vetting,

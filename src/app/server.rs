@@ -133,6 +133,7 @@ impl Application {
         let sessions = SessionPolicy {
             idle: Duration::from_mins(config.session_idle_minutes),
             absolute: Duration::from_hours(config.session_absolute_hours),
+            recheck: Duration::from_secs(config.session_recheck_secs),
             secure_cookies: config.secure_cookies,
             require_mfa: config.require_mfa,
         };

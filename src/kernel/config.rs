@@ -43,6 +43,10 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// Hours after sign-in after which a session ends however active.
     pub session_absolute_hours: u64,
+    /// Seconds a server relies on a session it checked before checking it again; 0
+    /// checks on every request. A sign-out or account change made on another server
+    /// process (or with `atip user`) reaches this one within that time.
+    pub session_recheck_secs: u64,
     /// Sign-in attempts (password or second factor) one IP address may make per minute.
     /// Behind a proxy every request comes from the proxy: set this per proxy then.
     pub sign_in_per_ip_per_minute: u32,
@@ -112,6 +116,7 @@ impl Default for Config {
             secure_cookies: true,
             session_idle_minutes: 15,
             session_absolute_hours: 12,
+            session_recheck_secs: 5,
             require_mfa: true,
             sign_in_per_ip_per_minute: 20,
             master_key_file: None,
@@ -170,6 +175,7 @@ const KEYS: &[&str] = &[
     "secure_cookies",
     "session_idle_minutes",
     "session_absolute_hours",
+    "session_recheck_secs",
     "require_mfa",
     "sign_in_per_ip_per_minute",
     "master_key_file",

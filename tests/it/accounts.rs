@@ -14,6 +14,7 @@ on_both_databases! {
     a_wrong_password_and_an_unknown_email_get_the_same_answer;
     failures_slow_down_then_lock_the_account_until_unlocked;
     an_idle_or_expired_session_ends;
+    a_session_ended_behind_the_servers_back_stops_working_within_the_recheck;
     two_server_processes_share_one_limit;
 }
 
@@ -207,7 +208,9 @@ async fn failures_slow_down_then_lock_the_account_until_unlocked(backend: Backen
 }
 
 async fn an_idle_or_expired_session_ends(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // The sessions are aged in the database behind the server's back: read them on
+    // every request (the next test shows the default).
+    let app = TestApp::spawn_with(backend, |config| config.session_recheck_secs = 0).await;
     let idle = app.signed_in(Role::ProgramOfficer, None).await;
     let old = app.signed_in(Role::ProgramOfficer, None).await;
     let fresh = app.signed_in(Role::ProgramOfficer, None).await;
@@ -278,6 +281,37 @@ async fn an_idle_or_expired_session_ends(backend: Backend) {
     let page = app.get_as(&tampered, "/account").await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()["location"], "/sign-in?next=%2Faccount");
+}
+
+/// Another server process, or `atip user disable`, ends a session in the database
+/// only: this server relies on its check for `session_recheck_secs`, then reads it
+/// again. (What this server does itself takes effect at once: the sign-out test and
+/// the administrators' lock and role tests use sessions checked just before.)
+async fn a_session_ended_behind_the_servers_back_stops_working_within_the_recheck(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, |config| config.session_recheck_secs = 1).await;
+    let (email, password) = app.user(Role::HotlineSupervisor, None).await;
+    let session = app.sign_in(&email, &password).await;
+    let before_check = std::time::Instant::now();
+    assert_eq!(
+        app.get_as(&session, "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
+    sqlx::query("DELETE FROM sessions")
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let still = app.get_as(&session, "/api/v1/me").await.status();
+    // (On a machine too slow to ask again within the second, the check is simply over.)
+    if before_check.elapsed() < std::time::Duration::from_millis(900) {
+        assert_eq!(still, StatusCode::OK, "checked less than a second ago");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        app.get_as(&session, "/api/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn two_server_processes_share_one_limit(backend: Backend) {

@@ -19,6 +19,11 @@ async fn an_administrator_locks_an_account_and_finds_it_in_the_audit_log() {
     let admin = app.signed_in(Role::SystemAdmin, None).await;
     let (email, password) = app.user(Role::HotlineAdvocate, None).await;
     let victim_session = app.sign_in(&email, &password).await;
+    // Checked just before, so that the server would still rely on that check.
+    assert_eq!(
+        app.get_as(&victim_session, "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
 
     let page = app
         .get_as(&admin, "/admin/users")
@@ -109,6 +114,10 @@ async fn an_administrator_changes_roles_and_the_change_is_audited_with_the_roles
     let admin = app.signed_in(Role::SystemAdmin, None).await;
     let (email, password) = app.user(Role::HotlineAdvocate, None).await;
     let their_session = app.sign_in(&email, &password).await;
+    assert_eq!(
+        app.get_as(&their_session, "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
     let id = user_id(&app, &email).await;
 
     let changed = post_form(
