@@ -308,7 +308,7 @@ async fn shutting_down_closes_the_sqlite_database_cleanly() {
 }
 
 /// Without a checkpoint of its own, the writer would fold the log into the database
-/// only at 4,000 pages (64 MiB), far beyond what this test writes: the file grows
+/// only at 16,000 pages (250 MiB), far beyond what this test writes: the file grows
 /// only because the server's checkpoint connection copies the log while it runs.
 #[tokio::test]
 async fn a_running_server_folds_the_write_ahead_log_into_the_database_by_itself() {
@@ -318,7 +318,7 @@ async fn a_running_server_folds_the_write_ahead_log_into_the_database_by_itself(
         .await
         .unwrap();
     assert_eq!(
-        pages, 4000,
+        pages, 16000,
         "the writer's own checkpoints are only a backstop"
     );
     let file = app.fresh.dir.path().join("atip.db");

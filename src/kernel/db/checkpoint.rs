@@ -7,7 +7,7 @@
 //! measured under 200 clients saving contacts, batches that usually held the writer
 //! 3–7 ms held it 30–45 ms at a checkpoint, and the copy set the p99 (docs/benchmarks.md).
 //! A passive checkpoint from another connection copies the same pages while the writer
-//! goes on; the writer's own threshold, raised to 4,000 pages (`SQLITE_WRITER_PRAGMAS`),
+//! goes on; the writer's own threshold, raised to 16,000 pages (`SQLITE_WRITER_PRAGMAS`),
 //! stays as a backstop in case this one falls behind or is not running (a command-line
 //! tool on its own).
 

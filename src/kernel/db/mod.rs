@@ -120,16 +120,21 @@ macro_rules! sqlite_pragmas {
 }
 const SQLITE_PRAGMAS: &str = sqlite_pragmas!();
 /// A server's writer leaves checkpoints to [`Db::keep_log_short`] and checkpoints the
-/// log itself only past 4,000 pages (64 MiB of 16 KiB pages, sixteen times SQLite's
-/// default), when those cannot keep up or do not run. It keeps 64 MiB of pages and
-/// reads the file through a memory map as the readers do: with SQLite's default 2 MiB
-/// the index pages that each batch of contacts touches at random were read from the
-/// file again and again (a fifth of the writer's time, measured with perf). Its
-/// statement journals and sorts stay in memory: as files under the temporary folder,
-/// a batch's writes to them sometimes took over 10 ms.
+/// log itself only past 16,000 pages (250 MiB of 16 KiB pages), when those cannot keep
+/// up or do not run. Under a steady stream of writes the passive checkpoints never find
+/// the log all copied when the writer begins, so the log starts again from its
+/// beginning only after a checkpoint by the writer, which holds every write for 20–40
+/// ms (measured under 200 clients saving contacts: at 4,000 pages that came several
+/// times a second, at 16,000 about once a second; docs/benchmarks.md).
+///
+/// The writer keeps 64 MiB of pages and reads the file through a memory map as the
+/// readers do: with SQLite's default 2 MiB the index pages that each batch of contacts
+/// touches at random were read from the file again and again (a fifth of the writer's
+/// time, measured with perf). Its statement journals and sorts stay in memory: as
+/// files under the temporary folder, a batch's writes to them sometimes took over 10 ms.
 const SQLITE_WRITER_PRAGMAS: &str = concat!(
     sqlite_pragmas!(),
-    " PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
+    " PRAGMA wal_autocheckpoint = 16000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
      PRAGMA temp_store = MEMORY;"
 );
 /// A server's readers read the file through a memory map (up to 256 MiB of it): a
