@@ -1,5 +1,5 @@
 //! SQLite's write-ahead log folded back into the database by a connection of its own,
-//! so that the writer never stops for it.
+//! so that the writer seldom stops for it.
 //!
 //! Left to itself, SQLite has the connection whose commit takes the log past a
 //! threshold copy the whole log into the database before that commit returns. On a
@@ -7,9 +7,10 @@
 //! measured under 200 clients saving contacts, batches that usually held the writer
 //! 3–7 ms held it 30–45 ms at a checkpoint, and the copy set the p99 (docs/benchmarks.md).
 //! A passive checkpoint from another connection copies the same pages while the writer
-//! goes on; the writer's own threshold, raised to 16,000 pages (`SQLITE_WRITER_PRAGMAS`),
-//! stays as a backstop in case this one falls behind or is not running (a command-line
-//! tool on its own).
+//! goes on. The writer's own threshold, raised far above SQLite's default
+//! (`SQLITE_WRITER_PRAGMAS` says how far, and why), stays as a backstop: for when this
+//! one falls behind or is not running (a command-line tool on its own), and because
+//! under unbroken writes only the writer's checkpoint lets the log start again.
 
 use std::time::Duration;
 
